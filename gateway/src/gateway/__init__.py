@@ -1,0 +1,1 @@
+"""Gateway: the public front door of the platform."""

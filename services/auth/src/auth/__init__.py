@@ -1,0 +1,1 @@
+"""Auth service: users, credentials, sessions and signing keys."""

@@ -1,0 +1,1 @@
+"""Notifier service: notifications for the people concerned."""

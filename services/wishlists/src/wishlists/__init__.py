@@ -1,0 +1,1 @@
+"""Wishlists service: lists, items, shares and secret reservations."""

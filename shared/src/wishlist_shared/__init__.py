@@ -1,0 +1,1 @@
+"""The wishlist platform's own library: what more than one service needs."""

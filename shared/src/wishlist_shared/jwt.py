@@ -1,0 +1,147 @@
+"""Verification of the platform's access tokens against the auth service's keys.
+
+Only one algorithm (EdDSA) is accepted, with the expected issuer and audience;
+``exp`` and ``nbf`` are enforced. Keys come from a :class:`KeySource`: the
+gateway and the services read auth's JWKS over HTTP (cached, refetched when a
+token names an unknown ``kid``); auth itself reads its own key store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+import jwt as pyjwt
+from jwt import PyJWK, PyJWKSet
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "EdDSA"
+LEEWAY_SECONDS = 5
+
+
+class InvalidToken(Exception):  # noqa: N818 - reads as the condition it reports
+    """The token is not one this platform issued and still honours."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    subject: uuid.UUID
+    token_id: str
+    session_id: uuid.UUID | None
+    issued_at: int
+    expires_at: int
+
+    @property
+    def seconds_left(self) -> int:
+        return max(0, self.expires_at - int(time.time()))
+
+
+class KeySource(Protocol):
+    async def key(self, kid: str) -> PyJWK | None:
+        """The public key with that id, or None if there is none."""
+        ...
+
+
+class JWKSClient:
+    """Fetches a JWKS over HTTP and keeps it; an unknown ``kid`` triggers a refetch.
+
+    Refetches are spaced by ``min_refetch_interval`` so a flood of tokens with
+    made-up key ids cannot turn into a flood of requests to auth.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        http: httpx.AsyncClient,
+        *,
+        max_age: float = 300.0,
+        min_refetch_interval: float = 5.0,
+    ) -> None:
+        self.url = url
+        self.http = http
+        self.max_age = max_age
+        self.min_refetch_interval = min_refetch_interval
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> PyJWK | None:
+        now = time.monotonic()
+        stale = now - self._fetched_at > self.max_age
+        if kid in self._keys and not stale:
+            return self._keys[kid]
+        async with self._lock:
+            since = time.monotonic() - self._fetched_at
+            if since >= self.min_refetch_interval or (stale and since > self.max_age):
+                await self._refresh()
+        return self._keys.get(kid)
+
+    async def _refresh(self) -> None:
+        try:
+            response = await self.http.get(self.url, timeout=5.0)
+            response.raise_for_status()
+            jwks = PyJWKSet.from_dict(response.json())
+        except (httpx.HTTPError, pyjwt.PyJWKSetError, ValueError) as exc:
+            # Keep the keys we had: a short auth outage must not log everyone out.
+            log.warning("could not refresh JWKS from %s: %r", self.url, exc)
+            self._fetched_at = time.monotonic()
+            return
+        self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
+        self._fetched_at = time.monotonic()
+
+    async def ready(self) -> None:
+        """Raises unless the JWKS can be fetched; for readiness checks."""
+        response = await self.http.get(self.url, timeout=2.0)
+        response.raise_for_status()
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = audience
+
+    async def verify(self, token: str) -> AccessClaims:
+        try:
+            header = pyjwt.get_unverified_header(token)
+        except pyjwt.PyJWTError as exc:
+            raise InvalidToken("malformed token") from exc
+        # Checked before any key lookup so that "none" and HS/RS confusion
+        # never reach the signature code.
+        if header.get("alg") != ALGORITHM:
+            raise InvalidToken("unexpected algorithm")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("no key id")
+        key = await self.keys.key(kid)
+        if key is None:
+            raise InvalidToken("unknown key id")
+        try:
+            claims: dict[str, Any] = pyjwt.decode(
+                token,
+                key=key.key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "sub", "jti", "iss", "aud"]},
+            )
+        except pyjwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+        try:
+            sid = claims.get("sid")
+            return AccessClaims(
+                subject=uuid.UUID(str(claims["sub"])),
+                token_id=str(claims["jti"]),
+                session_id=uuid.UUID(str(sid)) if sid else None,
+                issued_at=int(claims["iat"]),
+                expires_at=int(claims["exp"]),
+            )
+        except (ValueError, TypeError) as exc:
+            raise InvalidToken("malformed claims") from exc

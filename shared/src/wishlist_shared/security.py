@@ -1,0 +1,55 @@
+"""The FastAPI dependency that turns ``Authorization: Bearer`` into verified claims.
+
+Every service uses it on its authenticated routes, so a request that slipped
+past the gateway is still checked: signature, claims, and the revocation list.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from wishlist_shared.jwt import AccessClaims, InvalidToken, TokenVerifier
+from wishlist_shared.problems import Problem, ProblemType
+from wishlist_shared.revocation import RevocationList
+
+UNAUTHORIZED = ProblemType(401, "unauthorized", "Unauthorized")
+_bearer = HTTPBearer(auto_error=False)
+
+
+class TokenChecker:
+    def __init__(self, verifier: TokenVerifier, revocations: RevocationList) -> None:
+        self.verifier = verifier
+        self.revocations = revocations
+
+    async def check(self, token: str) -> AccessClaims:
+        """Claims of a valid, unrevoked token; :class:`InvalidToken` otherwise."""
+        claims = await self.verifier.verify(token)
+        if await self.revocations.is_revoked(claims):
+            raise InvalidToken("token revoked")
+        return claims
+
+
+def unauthorized(detail: str = "A valid access token is required.") -> Problem:
+    return Problem(UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def require_claims(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise unauthorized()
+    checker: TokenChecker = request.app.state.token_checker
+    try:
+        claims = await checker.check(credentials.credentials)
+    except InvalidToken as exc:
+        raise unauthorized("The access token is invalid, expired or revoked.") from exc
+    request.state.claims = claims
+    return claims
+
+
+Claims = Annotated[AccessClaims, Depends(require_claims)]
+"""Route parameter type for authenticated routes; the app must set ``state.token_checker``."""

@@ -1,0 +1,86 @@
+"""pytest fixtures of the fixture layer; the repository's root conftest loads this plugin."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+
+import aio_pika
+import pytest
+from redis.asyncio import Redis
+
+from wishlist_shared.testing.databases import DatabaseFactory, TestDatabase
+from wishlist_shared.testing.servers import Servers, discover
+from wishlist_shared.testing.stack import Namespace, Stack
+
+MakeDatabase = Callable[[Sequence[str]], Awaitable[TestDatabase]]
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    with discover() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+async def database_factory(
+    servers: Servers, pytestconfig: pytest.Config
+) -> AsyncIterator[DatabaseFactory]:
+    factory = DatabaseFactory(servers.postgres_admin_url, Path(pytestconfig.rootpath))
+    yield factory
+    await factory.drop_templates()
+
+
+@pytest.fixture
+async def make_database(database_factory: DatabaseFactory) -> AsyncIterator[MakeDatabase]:
+    """``await make_database(["auth"])``: a fresh, migrated database for this test."""
+    created: list[str] = []
+
+    async def make(services: Sequence[str]) -> TestDatabase:
+        db = await database_factory.create(services)
+        created.append(db.name)
+        return db
+
+    yield make
+    for name in created:
+        await database_factory.drop(name)
+
+
+@pytest.fixture
+async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
+    ns = Namespace.fresh()
+    yield ns
+    redis = Redis.from_url(servers.redis_url)
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"{ns.redis_prefix}*", count=500)]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+    with contextlib.suppress(Exception):
+        connection = await aio_pika.connect(servers.rabbitmq_url)
+        async with connection:
+            channel = await connection.channel()
+            for exchange in (ns.exchange, f"{ns.exchange}.dlx", f"{ns.exchange}.unrouted"):
+                await channel.exchange_delete(exchange)
+
+
+@pytest.fixture
+async def redis(servers: Servers) -> AsyncIterator[Redis]:
+    client = Redis.from_url(servers.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def stack(
+    servers: Servers, make_database: MakeDatabase, namespace: Namespace
+) -> AsyncIterator[Stack]:
+    """The platform's processes for this test; start the ones it needs with ``stack.start``."""
+    database = await make_database(["auth", "wishlists", "notifier"])
+    s = Stack(servers, database, namespace)
+    try:
+        yield s
+    finally:
+        await s.stop()

@@ -1,0 +1,85 @@
+"""Starts the platform's processes for a system test, wired to that test's servers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from wishlist_shared.testing.databases import TestDatabase
+from wishlist_shared.testing.processes import ServiceProcess, free_port
+from wishlist_shared.testing.servers import Servers
+
+FACTORIES = {
+    "auth": "auth.main:create_app",
+    "wishlists": "wishlists.main:create_app",
+    "notifier": "notifier.main:create_app",
+    "gateway": "gateway.main:create_app",
+}
+SERVICES = ("auth", "wishlists", "notifier")
+JWKS_PATH = "/api/v1/auth/jwks.json"
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """Names no other test uses: its exchange, its queues, its Redis keys."""
+
+    exchange: str
+    queue_prefix: str
+    redis_prefix: str
+
+    @classmethod
+    def fresh(cls) -> Namespace:
+        tag = uuid.uuid4().hex[:12]
+        return cls(exchange=f"t.{tag}.events", queue_prefix=f"t.{tag}.", redis_prefix=f"t:{tag}:")
+
+
+@dataclass
+class Stack:
+    servers: Servers
+    database: TestDatabase
+    namespace: Namespace
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    # Ports are chosen up front so that every process can be told where the
+    # others are, whatever order they start in.
+    ports: dict[str, int] = field(default_factory=lambda: {n: free_port() for n in FACTORIES})
+
+    def url(self, component: str) -> str:
+        return f"http://127.0.0.1:{self.ports[component]}"
+
+    def env(self, component: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        p = component.upper() + "_"
+        env = {
+            p + "RABBITMQ_URL": self.servers.rabbitmq_url,
+            p + "REDIS_URL": self.servers.redis_url,
+            p + "EVENTS_EXCHANGE": self.namespace.exchange,
+            p + "QUEUE_PREFIX": self.namespace.queue_prefix,
+            p + "QUEUE_EXPIRY_SECONDS": "600",
+            p + "REDIS_PREFIX": self.namespace.redis_prefix,
+            p + "JWKS_URL": self.url("auth") + JWKS_PATH,
+        }
+        if component in SERVICES:
+            env[p + "DATABASE_URL"] = self.database.urls[component]
+        if component == "gateway":
+            for service in SERVICES:
+                env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
+        env.update(overrides or {})
+        return env
+
+    async def start(self, component: str, **overrides: str) -> ServiceProcess:
+        process = ServiceProcess(
+            component,
+            FACTORIES[component],
+            self.env(component, overrides),
+            port=self.ports[component],
+        )
+        await process.start()
+        self.processes[component] = process
+        return process
+
+    async def restart(self, component: str, **overrides: str) -> ServiceProcess:
+        await self.processes[component].stop()
+        return await self.start(component, **overrides)
+
+    async def stop(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            await process.stop()
