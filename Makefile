@@ -9,7 +9,13 @@ DISTS := shared services/auth services/wishlists services/notifier gateway
 SERVICES := auth wishlists notifier
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt install bootstrap-db migrate lock clean
+# A developer's .env (see .env.example) applies to every target.
+ifneq (,$(wildcard .env))
+include .env
+export
+endif
+
+.PHONY: run smoke test lint fmt install bootstrap-db migrate lock clean
 
 $(STAMP): requirements/dev.txt $(addsuffix /pyproject.toml,$(DISTS))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +36,11 @@ migrate: bootstrap-db
 	done
 
 run: migrate
-	$(BIN)/python -m wishlist_shared.devrun deploy/local/Procfile
+	$(BIN)/python deploy/local/run.py
+
+# Starts `make run` on spare ports, waits for the gateway's /readyz, stops it.
+smoke: $(STAMP)
+	deploy/local/smoke.sh
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -38,7 +48,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared/src services/auth/src services/wishlists/src services/notifier/src gateway/src
+	$(BIN)/mypy shared/src services/auth/src services/wishlists/src services/notifier/src gateway/src deploy/local
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

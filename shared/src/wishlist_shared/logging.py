@@ -18,6 +18,8 @@ class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = self.service
         record.correlation_id = correlation.correlation_id.get()
+        # uvicorn attaches an ANSI-coloured copy of each message; noise in JSON.
+        record.__dict__.pop("color_message", None)
         return True
 
 
@@ -28,9 +30,9 @@ def configure(service: str, level: str = "INFO", json: bool = True) -> None:
     if json:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                timestamp=False,
+                "%(levelname)s %(name)s %(message)s %(service)s %(correlation_id)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",
             )
         )
     else:

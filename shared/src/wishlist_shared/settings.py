@@ -12,11 +12,11 @@ from typing import Literal, Self
 from pydantic import model_validator
 from pydantic_settings import BaseSettings
 
-DEV_SECRET_MARKER = "dev-insecure"
+DEV_SECRET_MARKER = "dev-insecure"  # noqa: S105 - the marker, not a secret
 """Every development default secret contains this, so production can spot one."""
 
 
-class InsecureProductionSettings(ValueError):
+class InsecureProductionSettingsError(ValueError):
     """Raised when production mode is asked to run with development secrets."""
 
 
@@ -51,7 +51,7 @@ class ServiceSettings(BaseSettings):
             name for name, value in self.secret_fields().items() if DEV_SECRET_MARKER in value
         )
         if insecure:
-            raise InsecureProductionSettings(
+            raise InsecureProductionSettingsError(
                 "production mode refuses development secrets; set: " + ", ".join(insecure)
             )
         return self

@@ -79,7 +79,7 @@ class ServiceProcess:
             return
         proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while proc.poll() is None and time.monotonic() < deadline:
+        while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110 - no event to wait on
             await asyncio.sleep(0.05)
         if proc.poll() is None:
             proc.kill()

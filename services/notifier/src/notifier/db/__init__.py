@@ -1,0 +1,1 @@
+"""The notifier service's tables and queries, in its own schema."""

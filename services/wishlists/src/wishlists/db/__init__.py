@@ -1,0 +1,1 @@
+"""The wishlists service's tables and queries, in its own schema."""
