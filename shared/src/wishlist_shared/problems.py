@@ -66,7 +66,9 @@ def problem_response(
     if instance:
         body["instance"] = instance
     body.update(extra or {})
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=status, headers=dict(headers or {}), media_type=MEDIA_TYPE
+    )
 
 
 def _field_name(loc: Sequence[int | str]) -> str:
@@ -75,10 +77,14 @@ def _field_name(loc: Sequence[int | str]) -> str:
 
 
 def validation_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
-    return [{"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors]
+    return [
+        {"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors
+    ]
 
 
-def install(app: FastAPI, domain_errors: Mapping[type[Exception], ProblemType] | None = None) -> None:
+def install(
+    app: FastAPI, domain_errors: Mapping[type[Exception], ProblemType] | None = None
+) -> None:
     """Make every error of ``app`` a problem+json response.
 
     ``domain_errors`` maps a service's domain exceptions (and their subclasses)
@@ -114,7 +120,9 @@ def install(app: FastAPI, domain_errors: Mapping[type[Exception], ProblemType] |
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return problem_response(500, "Internal Server Error", "The server could not complete the request.")
+        return problem_response(
+            500, "Internal Server Error", "The server could not complete the request."
+        )
 
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
