@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal, Self
 
 from pydantic import model_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_MARKER = "dev-insecure"  # noqa: S105 - the marker, not a secret
 """Every development default secret contains this, so production can spot one."""
@@ -21,23 +21,32 @@ class InsecureProductionSettingsError(ValueError):
 
 
 class ServiceSettings(BaseSettings):
+    # Each field's docstring is its documentation: the configuration reference
+    # (.env.example, docs/configuration.md) is generated from it.
+    model_config = SettingsConfigDict(use_attribute_docstrings=True)
+
     environment: Literal["development", "production"] = "development"
+    """`production` refuses to start while any secret still has its development default."""
     log_level: str = "INFO"
+    """Lowest level of log lines written."""
     log_json: bool = True
+    """Write logs as JSON lines (false: plain text, easier to read by eye)."""
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    """RabbitMQ to publish events to and consume them from."""
     events_exchange: str = "wishlist.events"
-    # Queue names are "<queue_prefix><service>.<purpose>"; tests set a unique
-    # prefix so that parallel runs never consume each other's messages.
+    """Topic exchange that carries every event of the platform."""
     queue_prefix: str = ""
-    # 0 keeps queues forever (production). Ephemeral environments (tests,
-    # previews) set it so their uniquely named queues go once unused.
+    """Prefix of this service's queue names; tests set a unique one per test."""
     queue_expiry_seconds: int = 0
+    """Drop this service's queues after this long unused; 0 keeps them (production)."""
     redis_url: str = "redis://127.0.0.1:6379/0"
-    # Every Redis key of the platform starts with this, shared by the services
-    # that read each other's keys (the revocation list, for one).
+    """Redis for rate limits, revoked tokens and real-time fan-out."""
     redis_prefix: str = "wl:"
+    """Prefix of every Redis key; services that share keys must share it."""
     jwt_issuer: str = "wishlist-auth"
+    """`iss` of access tokens: auth writes it, everyone else demands it."""
     jwt_audience: str = "wishlist"
+    """`aud` of access tokens."""
 
     def secret_fields(self) -> dict[str, str]:
         """Values that must not keep their development default in production."""

@@ -12,7 +12,9 @@ class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WISHLISTS_")
 
     database_url: str = default_database_url("wishlists")
+    """PostgreSQL as the wishlists role; its schema is `wishlists`."""
     db_pool_size: int = 10
+    """Connections kept open per process (as many again may open under load)."""
 
     def secret_fields(self) -> dict[str, str]:
         return {"database_url": self.database_url}
