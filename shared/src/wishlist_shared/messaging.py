@@ -1,0 +1,509 @@
+"""RabbitMQ for the platform: the broker, publishing events, consuming them, dead letters.
+
+Topology, all durable, all named from ``settings.events_exchange`` (``X``) and
+``settings.queue_prefix``:
+
+- ``X`` (topic) carries every event, routed by its versioned routing key. Its
+  ``alternate-exchange`` is ``X.unrouted`` (fanout) bound to the quorum queue
+  ``X.unrouted``: an event that no queue is bound for yet is kept there, not
+  dropped, and an operator can see it.
+- :func:`subscribe` gives each (service, purpose) one quorum queue
+  ``<prefix><service>.<purpose>`` bound to ``X`` for one event type. Competing
+  replicas share it. One queue per event type keeps dead letters, metrics and
+  replays per event; a service that needs several events subscribes several
+  times. There is no order between queues (and little within one, since
+  deliveries are handled concurrently and retried), so handlers must not
+  depend on the order of events.
+- Its dead letters go through ``X.dlx`` (direct), keyed by the queue's name, to
+  ``<queue>.dlq``; :func:`replay_dead_letters` (or ``python -m
+  wishlist_shared.messaging replay <queue>``) moves them back.
+
+Acknowledgement is ``AckPolicy.MANUAL``: a message is acknowledged only after
+its handler returned (its transaction committed). A failing handler is retried
+in-process with exponential back-off up to ``max_attempts`` times, then the
+message is rejected without requeue, which dead-letters it; a body that does not
+validate is dead-lettered at once. Dead-lettering is ``at-least-once`` (RabbitMQ
+keeps the message until the dead-letter queue confirmed it), and a message whose
+handling kills the consumer each time is dead-lettered after
+``DELIVERY_LIMIT`` deliveries instead of looping forever.
+
+``fail_fast=False`` (checked in aio-pika 10.2's ``RobustConnection.connect``)
+makes ``broker.start()`` wait, reconnecting, until RabbitMQ answers instead of
+raising. A service must not wait for it before serving, so its lifespan runs
+the broker with :func:`run_broker`, which starts it in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import aio_pika
+import aiormq
+from aio_pika.abc import AbstractIncomingMessage, HeadersType
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    QueueType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
+from pydantic import ValidationError
+
+from wishlist_shared import correlation
+from wishlist_shared.events import Envelope, P
+from wishlist_shared.outbox import CORRELATION_HEADER
+from wishlist_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/json"
+DELIVERY_LIMIT = 10
+"""Deliveries after which RabbitMQ dead-letters a message that was never settled."""
+RETRY_DELAY_CAP = 5.0
+"""Longest pause between two in-process attempts of a failing handler."""
+
+# Headers RabbitMQ adds when it dead-letters; a replayed message starts afresh.
+_DEATH_HEADERS = frozenset(
+    {
+        "x-death",
+        "x-delivery-count",
+        "x-first-death-exchange",
+        "x-first-death-queue",
+        "x-first-death-reason",
+        "x-last-death-exchange",
+        "x-last-death-queue",
+        "x-last-death-reason",
+    }
+)
+
+
+class PublishNotConfirmedError(RuntimeError):
+    """RabbitMQ did not take responsibility for a message (nack, return or no answer)."""
+
+
+# --- names and declarations --------------------------------------------------
+
+
+def queue_name(settings: ServiceSettings, *, service: str, purpose: str) -> str:
+    return f"{settings.queue_prefix}{service}.{purpose}"
+
+
+def dead_letter_queue_name(queue: str) -> str:
+    return f"{queue}.dlq"
+
+
+def _expiry(settings: ServiceSettings) -> QuorumQueueArgs:
+    if settings.queue_expiry_seconds > 0:
+        return {"x-expires": settings.queue_expiry_seconds * 1000}
+    return {}
+
+
+def events_exchange(settings: ServiceSettings) -> RabbitExchange:
+    """The topic exchange of every event; declared identically by publishers and subscribers."""
+    return RabbitExchange(
+        settings.events_exchange,
+        ExchangeType.TOPIC,
+        durable=True,
+        arguments={"alternate-exchange": f"{settings.events_exchange}.unrouted"},
+    )
+
+
+def unrouted_exchange(settings: ServiceSettings) -> RabbitExchange:
+    return RabbitExchange(f"{settings.events_exchange}.unrouted", ExchangeType.FANOUT, durable=True)
+
+
+def unrouted_queue(settings: ServiceSettings) -> RabbitQueue:
+    return RabbitQueue(
+        f"{settings.events_exchange}.unrouted", QueueType.QUORUM, arguments=_expiry(settings)
+    )
+
+
+def dead_letter_exchange(settings: ServiceSettings) -> RabbitExchange:
+    return RabbitExchange(f"{settings.events_exchange}.dlx", ExchangeType.DIRECT, durable=True)
+
+
+# --- the broker ---------------------------------------------------------------
+
+
+def create_broker(
+    settings: ServiceSettings, *, service: str, reconnect_interval: float = 1.0
+) -> RabbitBroker:
+    """A broker that reconnects forever instead of failing; start it with :func:`run_broker`."""
+    return RabbitBroker(
+        settings.rabbitmq_url,
+        # Never raise at start when RabbitMQ is down: wait and reconnect.
+        fail_fast=False,
+        # Reconnecting often is cheap, and publishing resumes sooner after an outage.
+        reconnect_interval=reconnect_interval,
+        timeout=10.0,
+        app_id=service,
+        # FastStream's own logger has its own handler and format; ours goes to
+        # the root logger, which writes JSON lines with the correlation id.
+        logger=logging.getLogger("faststream.rabbit"),
+    )
+
+
+async def _start_when_reachable(
+    broker: RabbitBroker, settings: ServiceSettings, retry_interval: float
+) -> None:
+    # broker.start() would wait for RabbitMQ too, but cancelling it while it
+    # waits leaves aio-pika's reconnection loop running with no one to close
+    # it. A plain connection is cancelled cleanly, so wait with that first.
+    failures = 0
+    while True:
+        try:
+            probe = await aio_pika.connect(settings.rabbitmq_url, timeout=5)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            failures += 1
+            # The first failure and then one a minute or so: an outage is
+            # visible in the logs without a line per retry.
+            if failures == 1 or failures % max(1, round(60 / retry_interval)) == 0:
+                log.warning(
+                    "RabbitMQ unreachable (%r, %d attempts); retrying every %.1fs",
+                    exc,
+                    failures,
+                    retry_interval,
+                )
+            await asyncio.sleep(retry_interval)
+            continue
+        await probe.close()
+        break
+    try:
+        await broker.start()
+    except Exception:
+        # Nobody awaits this task until shutdown: say it here, loudly.
+        log.exception("broker failed to start")
+        raise
+    log.info("broker started")
+
+
+@contextlib.asynccontextmanager
+async def run_broker(
+    broker: RabbitBroker, settings: ServiceSettings, *, retry_interval: float = 1.0
+) -> AsyncIterator[None]:
+    """Starts ``broker`` in the background for the body of the ``with``, then stops it.
+
+    The body runs at once, whether or not RabbitMQ is up: a service serves (and
+    answers ``/readyz`` with "broker unavailable") while it waits. Publishing
+    before the broker is connected raises, which the outbox relay retries.
+    """
+    task = asyncio.create_task(
+        _start_when_reachable(broker, settings, retry_interval), name="broker-start"
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.stop()
+
+
+# --- publishing ---------------------------------------------------------------
+
+
+class EventPublisher:
+    """Publishes events to the events exchange, persistent, and waits for RabbitMQ's confirm."""
+
+    def __init__(
+        self, broker: RabbitBroker, settings: ServiceSettings, *, confirm_timeout: float = 5.0
+    ) -> None:
+        self.broker = broker
+        self.settings = settings
+        self.confirm_timeout = confirm_timeout
+        self._exchange = events_exchange(settings)
+        self._declared = False
+        self._declare_lock = asyncio.Lock()
+
+    async def _declare(self) -> None:
+        async with self._declare_lock:
+            if self._declared:
+                return
+            # FastStream remembers declarations per connection; ``declare()``
+            # on what it returns declares again for real, which brings back
+            # what was deleted (an expired unrouted queue, an exchange an
+            # operator removed) since the cache was filled.
+            unrouted = await self.broker.declare_exchange(unrouted_exchange(self.settings))
+            await unrouted.declare()
+            queue = await self.broker.declare_queue(unrouted_queue(self.settings))
+            await queue.declare()
+            await queue.bind(unrouted)
+            events = await self.broker.declare_exchange(self._exchange)
+            await events.declare()
+            self._declared = True
+
+    async def publish(
+        self,
+        routing_key: str,
+        body: dict[str, Any],
+        *,
+        message_id: str,
+        headers: dict[str, str],
+    ) -> None:
+        """Returns once RabbitMQ confirmed the message.
+
+        Raises on a nack, a return, no confirm within ``confirm_timeout``, or a
+        connection that is down or drops meanwhile.
+        """
+        amqp_headers: HeadersType = dict(headers)
+        try:
+            async with asyncio.timeout(self.confirm_timeout):
+                await self._declare()
+                result = await self.broker.publish(
+                    json.dumps(body, separators=(",", ":")).encode(),
+                    exchange=self._exchange,
+                    routing_key=routing_key,
+                    # Routed to the alternate exchange when no queue is bound,
+                    # so a return means even that failed: not published.
+                    mandatory=True,
+                    persist=True,
+                    timeout=self.confirm_timeout,
+                    message_id=message_id,
+                    correlation_id=headers.get(CORRELATION_HEADER),
+                    headers=amqp_headers,
+                    content_type=CONTENT_TYPE,
+                    message_type=routing_key,
+                )
+            if not isinstance(result, aiormq.spec.Basic.Ack):
+                raise PublishNotConfirmedError(f"{routing_key} {message_id}: {result!r}")
+        except BaseException:
+            # Whatever failed may be a missing exchange or queue: the next
+            # attempt (the relay retries) declares the topology again.
+            self._declared = False
+            raise
+
+
+# --- consuming ----------------------------------------------------------------
+
+
+def _raw_body(message: StreamMessage[Any]) -> bytes:
+    # Hand the handler the bytes untouched: a body that is not even JSON must
+    # reach our validation (and the dead-letter queue), not fail in FastStream
+    # before the handler where nobody would settle it.
+    return message.body
+
+
+async def _handle(
+    message: RabbitMessage,
+    *,
+    queue: str,
+    envelope_type: type[Envelope[P]],
+    handler: Callable[[Envelope[P]], Awaitable[None]],
+    max_attempts: int,
+    base_delay: float,
+) -> None:
+    supplied = message.headers.get(CORRELATION_HEADER) or message.correlation_id
+    token = correlation.correlation_id.set(str(supplied) if supplied else None)
+    try:
+        try:
+            envelope = envelope_type.model_validate_json(message.body)
+        except ValidationError as exc:
+            # The validation errors say what is wrong; a traceback would add nothing.
+            log.error(
+                "message %s on %s is not a valid %s; dead-lettered: %s",
+                message.message_id,
+                queue,
+                envelope_type.__name__,
+                exc,
+            )
+            await message.reject(requeue=False)
+            return
+        if not supplied:
+            correlation.correlation_id.set(envelope.correlation_id)
+        for attempt in range(1, max_attempts + 1):
+            try:
+                await handler(envelope)
+            except Exception:  # any handler failure is retried, then dead-lettered
+                if attempt >= max_attempts:
+                    log.exception(
+                        "event %s (%s) failed %d times on %s; dead-lettered",
+                        envelope.id,
+                        envelope.type,
+                        attempt,
+                        queue,
+                    )
+                    await message.reject(requeue=False)
+                    return
+                delay = min(RETRY_DELAY_CAP, base_delay * 2 ** (attempt - 1))
+                log.warning(
+                    "event %s (%s) failed on %s (attempt %d of %d); retrying in %.2fs",
+                    envelope.id,
+                    envelope.type,
+                    queue,
+                    attempt,
+                    max_attempts,
+                    delay,
+                    exc_info=True,
+                )
+                await asyncio.sleep(delay)
+            else:
+                await message.ack()
+                return
+    finally:
+        correlation.correlation_id.reset(token)
+
+
+def subscribe(
+    broker: RabbitBroker,
+    settings: ServiceSettings,
+    *,
+    service: str,
+    purpose: str,
+    payload_type: type[P],
+    handler: Callable[[Envelope[P]], Awaitable[None]],
+    max_attempts: int = 5,
+    base_delay: float = 0.2,
+    prefetch: int = 10,
+) -> None:
+    """Consumes ``payload_type`` events from the queue ``<prefix><service>.<purpose>``.
+
+    ``handler`` gets the parsed envelope with the event's correlation id in
+    :data:`wishlist_shared.correlation.correlation_id`; it should claim the
+    event in its inbox in the transaction that applies the effect. Call before
+    the broker starts.
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    queue = queue_name(settings, service=service, purpose=purpose)
+    # A subscriber without a handler only declares: the dead-letter queue and
+    # its binding exist from the start (registered first, so before the main
+    # queue can dead-letter anything into a void), and an operator sees it.
+    broker.subscriber(
+        RabbitQueue(
+            dead_letter_queue_name(queue),
+            QueueType.QUORUM,
+            routing_key=queue,
+            arguments=_expiry(settings),
+        ),
+        dead_letter_exchange(settings),
+        include_in_schema=False,
+    )
+    arguments: QuorumQueueArgs = {
+        "x-dead-letter-exchange": dead_letter_exchange(settings).name,
+        "x-dead-letter-routing-key": queue,
+        # RabbitMQ keeps a dead-lettered message until the dead-letter queue
+        # confirmed it (which requires reject-publish overflow).
+        "x-dead-letter-strategy": "at-least-once",
+        "x-overflow": "reject-publish",
+        "x-delivery-limit": DELIVERY_LIMIT,
+    }
+    arguments.update(_expiry(settings))
+    subscriber = broker.subscriber(
+        RabbitQueue(
+            queue, QueueType.QUORUM, routing_key=payload_type.routing_key, arguments=arguments
+        ),
+        events_exchange(settings),
+        channel=Channel(prefetch_count=prefetch),
+        ack_policy=AckPolicy.MANUAL,
+        decoder=_raw_body,
+        no_reply=True,
+        title=queue,
+        description=f"{payload_type.routing_key} events for {service} ({purpose})",
+    )
+    # Parametrised with the concrete class at run time: Envelope[P] would
+    # validate the payload as the bare base class and drop its fields. mypy
+    # cannot express "the type held by this variable" as a type argument.
+    envelope_type: type[Envelope[P]] = Envelope[payload_type]  # type: ignore[valid-type]
+
+    async def consume(message: RabbitMessage) -> None:
+        await _handle(
+            message,
+            queue=queue,
+            envelope_type=envelope_type,
+            handler=handler,
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+        )
+
+    consume.__name__ = f"consume_{purpose}"
+    subscriber(consume)
+
+
+# --- dead letters -------------------------------------------------------------
+
+
+def _replayed(message: AbstractIncomingMessage) -> aio_pika.Message:
+    headers = {k: v for k, v in (message.headers or {}).items() if k not in _DEATH_HEADERS}
+    return aio_pika.Message(
+        message.body,
+        headers=headers,
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        priority=message.priority,
+        correlation_id=message.correlation_id,
+        message_id=message.message_id,
+        timestamp=message.timestamp,
+        type=message.type,
+        app_id=message.app_id,
+    )
+
+
+async def replay_dead_letters(
+    settings: ServiceSettings, queue: str, limit: int | None = None
+) -> int:
+    """Moves messages from ``<queue>.dlq`` back to ``queue``, oldest first; returns how many.
+
+    Each message is acknowledged on the dead-letter queue only after RabbitMQ
+    confirmed it on the main queue, so a failure midway loses nothing (at worst
+    a message is in both). Only the messages there at the start are moved: one
+    that fails again while this runs waits for the next replay.
+    """
+    queue = queue.removesuffix(".dlq")
+    connection = await aio_pika.connect(settings.rabbitmq_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        # Passive declarations: replaying into a queue that does not exist is a
+        # mistake to report, not something to create.
+        await channel.declare_queue(queue, passive=True)
+        dead = await channel.declare_queue(dead_letter_queue_name(queue), passive=True)
+        waiting = dead.declaration_result.message_count or 0
+        budget: int = waiting if limit is None else min(limit, waiting)
+        moved = 0
+        while moved < budget:
+            message = await dead.get(no_ack=False, fail=False)
+            if message is None:
+                break
+            await channel.default_exchange.publish(_replayed(message), routing_key=queue)
+            await message.ack()
+            moved += 1
+    log.info("replayed %d dead letters into %s", moved, queue)
+    return moved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m wishlist_shared.messaging replay <queue> [--limit N]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m wishlist_shared.messaging",
+        description="Operate the platform's RabbitMQ queues.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    replay = commands.add_parser("replay", help="move dead-lettered messages of a queue back to it")
+    replay.add_argument("queue", help="the consumer's queue (its '.dlq' suffix is optional)")
+    replay.add_argument("--limit", type=int, default=None, help="move at most this many")
+    replay.add_argument(
+        "--rabbitmq-url", default=None, help="default: $RABBITMQ_URL, else the local default"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    settings = ServiceSettings()
+    if args.rabbitmq_url:
+        settings = settings.model_copy(update={"rabbitmq_url": args.rabbitmq_url})
+    moved = asyncio.run(replay_dead_letters(settings, args.queue, args.limit))
+    sys.stdout.write(f"moved {moved} message(s) back to {args.queue.removesuffix('.dlq')}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

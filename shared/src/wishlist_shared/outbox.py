@@ -1,0 +1,354 @@
+"""The transactional outbox: events saved with the change that caused them, then relayed.
+
+A service calls :func:`add_event` inside its business transaction; the event is a
+row of its schema's ``outbox`` table (:func:`outbox_table`) and exists exactly when
+the change does. :class:`OutboxRelay` publishes pending rows to RabbitMQ in order
+of ``id`` with publisher confirms and marks them published in the transaction that
+locked them; it never drops a row, only retries it.
+
+Delivery is at least once: a relay that dies after RabbitMQ confirmed a message
+but before its transaction committed publishes it again. Consumers deduplicate on
+the envelope's ``id`` (see :mod:`wishlist_shared.inbox`).
+
+Order is the order of ``id`` among committed rows: the events of one transaction
+go out in the order they were added. Two transactions that commit concurrently may
+commit in the opposite order to the ids they drew, so there is no global order
+across them, and consumers must not need one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Interval,
+    MetaData,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from wishlist_shared import correlation
+from wishlist_shared.events import Envelope, EventPayload, dump
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "x-correlation-id"
+"""Message header that carries the correlation id from the outbox to the consumer."""
+
+PENDING = "pending"
+PUBLISHED = "published"
+
+# Bounded exponential back-off of the relay after a failure (broker or database
+# down): quick enough to resume within a second or two of recovery, slow enough
+# not to hammer a server that is restarting.
+_BACKOFF_BASE = 0.1
+_BACKOFF_CAP = 5.0
+# How often published rows past their retention are deleted, and how often the
+# idle LISTEN connection is checked (a silently dead TCP connection gets no
+# termination callback).
+_PURGE_EVERY = 600.0
+_LISTENER_CHECK_EVERY = 30.0
+_LAST_ERROR_MAX = 2000
+
+
+class Publisher(Protocol):
+    """What the relay publishes through; :class:`wishlist_shared.messaging.EventPublisher`."""
+
+    async def publish(
+        self,
+        routing_key: str,
+        body: dict[str, Any],
+        *,
+        message_id: str,
+        headers: dict[str, str],
+    ) -> None: ...
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    """The ``outbox`` table in ``metadata.schema``; migrations create the same shape by hand."""
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("routing_key", Text, nullable=False),
+        Column("body", JSONB, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'")),
+        Column("state", Text, nullable=False, server_default=text(f"'{PENDING}'")),
+        Column("attempts", Integer, nullable=False, server_default=text("0")),
+        Column("last_error", Text, nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), nullable=True),
+        # Named as PostgreSQL names an inline CHECK, so a hand-written migration matches.
+        CheckConstraint(f"state IN ('{PENDING}', '{PUBLISHED}')", name="outbox_state_check"),
+        Index("ix_outbox_pending", "id", postgresql_where=text(f"state = '{PENDING}'")),
+    )
+
+
+def _schema(table: Table) -> str:
+    return table.schema or "public"
+
+
+def notify_channel(table: Table) -> str:
+    """The LISTEN/NOTIFY channel on which writers wake the relay of ``table``'s schema."""
+    return f"outbox_{_schema(table)}"
+
+
+async def add_event(session: AsyncSession, table: Table, payload: EventPayload) -> Envelope[Any]:
+    """Saves ``payload`` as a pending event in the caller's transaction; returns its envelope.
+
+    The event exists if and only if the caller's transaction commits. The NOTIFY
+    is delivered by PostgreSQL at commit (and not at all on rollback), so relays
+    wake exactly when there is something to publish.
+    """
+    envelope: Envelope[Any] = Envelope.wrap(payload)
+    await session.execute(
+        table.insert().values(
+            event_id=envelope.id,
+            routing_key=payload.routing_key,
+            body=dump(envelope),
+            headers={CORRELATION_HEADER: envelope.correlation_id},
+        )
+    )
+    # A constant payload lets PostgreSQL fold the notifications of one
+    # transaction into one: a relay needs one wake-up, not one per event.
+    await session.execute(select(func.pg_notify(notify_channel(table), "")))
+    return envelope
+
+
+def _set_event(event: asyncio.Event, *_: object) -> None:
+    event.set()
+
+
+def _backoff(failures: int) -> float:
+    return float(min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (failures - 1)))
+
+
+def _listener_dsn(engine: AsyncEngine) -> str:
+    # asyncpg takes the libpq form of the engine's URL (no "+asyncpg").
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class OutboxRelay:
+    """Publishes the pending rows of one schema's outbox; run one per service replica.
+
+    Replicas coordinate through a transaction-level advisory lock keyed on the
+    schema: exactly one publishes at a time, so rows leave in ``id`` order; the
+    others wait for the next wake-up and take over if the holder dies.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        publisher: Publisher,
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 1.0,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retention = retention
+        self.channel = notify_channel(table)
+        self._lock_key = f"outbox:{_schema(table)}"
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Starts relaying in the background: a LISTEN connection and the publishing loop."""
+        if self._tasks:
+            return
+        self._tasks = [
+            asyncio.create_task(self._listen(), name=f"{self.channel}-listener"),
+            asyncio.create_task(self._run(), name=f"{self.channel}-relay"),
+        ]
+
+    async def stop(self) -> None:
+        """Stops relaying. A batch being published is rolled back and goes out again later."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def relay_once(self) -> int:
+        """Publishes up to ``batch_size`` pending rows in ``id`` order; returns how many.
+
+        Returns 0 at once when another relay holds the schema's lock. When a
+        publish fails, the rows confirmed before it are still marked published,
+        the failing row records the error, and the error is raised.
+        """
+        t = self.table.c
+        published: list[int] = []
+        failure: tuple[int, Exception] | None = None
+        async with self.engine.connect() as conn, conn.begin():
+            # The transaction-level lock ends with the transaction, so a relay
+            # that dies mid-batch can never leave it held.
+            locked = await conn.scalar(
+                select(func.pg_try_advisory_xact_lock(func.hashtextextended(self._lock_key, 0)))
+            )
+            if not locked:
+                return 0
+            rows = (
+                await conn.execute(
+                    select(t.id, t.event_id, t.routing_key, t.body, t.headers)
+                    .where(t.state == PENDING)
+                    .order_by(t.id)
+                    .limit(self.batch_size)
+                    .with_for_update()
+                )
+            ).all()
+            for row in rows:
+                try:
+                    await self._publish(row.event_id, row.routing_key, row.body, row.headers)
+                except Exception as exc:  # noqa: BLE001 - any failure ends the batch at this row
+                    failure = (row.id, exc)
+                    break
+                published.append(row.id)
+            if published:
+                await conn.execute(
+                    update(self.table)
+                    .where(t.id.in_(published))
+                    .values(
+                        state=PUBLISHED,
+                        published_at=func.now(),
+                        attempts=t.attempts + 1,
+                        last_error=None,
+                    )
+                )
+            if failure is not None:
+                failed_id, error = failure
+                await conn.execute(
+                    update(self.table)
+                    .where(t.id == failed_id)
+                    .values(attempts=t.attempts + 1, last_error=repr(error)[:_LAST_ERROR_MAX])
+                )
+        if failure is not None:
+            raise failure[1]
+        return len(published)
+
+    async def purge(self) -> int:
+        """Deletes published rows older than ``retention``; returns how many."""
+        t = self.table.c
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(self.table).where(
+                    t.state == PUBLISHED,
+                    t.published_at < func.now() - bindparam("age", self.retention, Interval()),
+                )
+            )
+        return int(result.rowcount)
+
+    async def _publish(
+        self, event_id: Any, routing_key: str, body: dict[str, Any], headers: Mapping[str, Any]
+    ) -> None:
+        message_headers = {str(k): str(v) for k, v in headers.items()}
+        # Log lines about this event carry the correlation id of the request
+        # that caused it, like everything else that request touched.
+        token = correlation.correlation_id.set(message_headers.get(CORRELATION_HEADER))
+        try:
+            await self.publisher.publish(
+                routing_key, body, message_id=str(event_id), headers=message_headers
+            )
+            log.debug("published event %s (%s)", event_id, routing_key)
+        except Exception as exc:
+            log.warning("publishing event %s (%s) failed: %r", event_id, routing_key, exc)
+            raise
+        finally:
+            correlation.correlation_id.reset(token)
+
+    async def _run(self) -> None:
+        failures = 0
+        next_purge = time.monotonic()
+        while True:
+            # Cleared before looking, so a NOTIFY that arrives while this batch
+            # runs makes the next wait return at once instead of being lost.
+            self._wake.clear()
+            try:
+                if time.monotonic() >= next_purge:
+                    purged = await self.purge()
+                    if purged:
+                        log.info("purged %d published outbox rows", purged)
+                    next_purge = time.monotonic() + _PURGE_EVERY
+                published = await self.relay_once()
+            except Exception:  # never give up: the rows stay pending
+                failures += 1
+                delay = _backoff(failures)
+                log.warning(
+                    "outbox relay of %s failed (%d in a row); retrying in %.1fs",
+                    self.channel,
+                    failures,
+                    delay,
+                    # One traceback per outage is enough to diagnose it.
+                    exc_info=failures == 1,
+                )
+                await asyncio.sleep(delay)
+                continue
+            if failures:
+                log.info("outbox relay of %s recovered", self.channel)
+            failures = 0
+            if published >= self.batch_size:
+                continue  # a full batch: there is probably more waiting
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _listen(self) -> None:
+        """Holds a LISTEN connection for the relay's channel, reconnecting when it drops."""
+        failures = 0
+        while True:
+            lost = asyncio.Event()
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(
+                    _listener_dsn(self.engine),
+                    server_settings={"application_name": f"{self.channel}-listener"},
+                )
+                conn.add_termination_listener(functools.partial(_set_event, lost))
+                await conn.add_listener(self.channel, self._on_notify)
+                failures = 0
+                # Events committed while no one was listening are pending now.
+                self._wake.set()
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(_LISTENER_CHECK_EVERY):
+                            await lost.wait()
+                    if not lost.is_set():
+                        await conn.execute("SELECT 1")
+                log.warning("outbox listener connection on %s closed", self.channel)
+            except Exception:  # any failure means: reconnect
+                log.warning("outbox listener on %s failed", self.channel, exc_info=True)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    conn.terminate()
+            failures += 1
+            await asyncio.sleep(_backoff(failures))

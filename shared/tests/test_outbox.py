@@ -1,0 +1,442 @@
+"""The outbox relay on real PostgreSQL and RabbitMQ: order, crashes, outages, replicas."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pytest
+from aio_pika import DeliveryMode
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import Row, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from wishlist_shared import correlation
+from wishlist_shared.events import Envelope, EventPayload, dump
+from wishlist_shared.inbox import claim
+from wishlist_shared.messaging import EventPublisher, subscribe
+from wishlist_shared.outbox import (
+    CORRELATION_HEADER,
+    OutboxRelay,
+    Publisher,
+    add_event,
+    notify_channel,
+)
+from wishlist_shared.settings import ServiceSettings
+from wishlist_shared.testing.eventually import eventually
+from wishlist_shared.testing.faults import TcpProxy
+
+if TYPE_CHECKING:
+    from conftest import RelayDatabase, TapFactory
+
+
+class ThingHappened(EventPayload):
+    routing_key: ClassVar[str] = "test.thing_happened.v1"
+    n: int
+
+
+class ProcessDiedError(Exception):
+    """Stands for a relay process killed between RabbitMQ's confirm and its commit."""
+
+
+class RollbackError(Exception):
+    """Raised inside a transaction to roll it back."""
+
+
+async def add_things(db: RelayDatabase, *numbers: int) -> list[Envelope[Any]]:
+    """Adds one event per number, all in one transaction."""
+    async with AsyncSession(db.engine) as session, session.begin():
+        return [await add_event(session, db.outbox, ThingHappened(n=n)) for n in numbers]
+
+
+async def outbox_rows(db: RelayDatabase) -> list[Row[Any]]:
+    async with db.engine.connect() as conn:
+        return list((await conn.execute(select(db.outbox).order_by(db.outbox.c.id))).all())
+
+
+@pytest.fixture
+async def publisher(
+    make_broker: Callable[..., RabbitBroker], settings: ServiceSettings
+) -> EventPublisher:
+    broker = make_broker()
+    await broker.start()
+    return EventPublisher(broker, settings)
+
+
+@pytest.fixture
+async def relays() -> AsyncIterator[list[OutboxRelay]]:
+    """Relays appended here are stopped after the test, even when it fails."""
+    started: list[OutboxRelay] = []
+    yield started
+    for relay in started:
+        await relay.stop()
+
+
+class ConsumerProbe:
+    """A consumer whose effect is a row, applied through the inbox, as services do it."""
+
+    def __init__(self, db: RelayDatabase) -> None:
+        self.db = db
+        self.handled: list[uuid.UUID] = []
+
+    async def apply(self, envelope: Envelope[ThingHappened]) -> None:
+        async with AsyncSession(self.db.engine) as session, session.begin():
+            if await claim(session, self.db.inbox, "test.things", envelope.id):
+                await session.execute(
+                    self.db.effects.insert().values(event_id=envelope.id, n=envelope.payload.n)
+                )
+        self.handled.append(envelope.id)
+
+    async def effects(self) -> int:
+        async with self.db.engine.connect() as conn:
+            count = await conn.scalar(select(func.count()).select_from(self.db.effects))
+        return int(count or 0)
+
+
+@pytest.fixture
+async def consumer(
+    relay_db: RelayDatabase, make_broker: Callable[..., RabbitBroker], settings: ServiceSettings
+) -> ConsumerProbe:
+    probe = ConsumerProbe(relay_db)
+    broker = make_broker()
+    subscribe(
+        broker,
+        settings,
+        service="test",
+        purpose="things",
+        payload_type=ThingHappened,
+        handler=probe.apply,
+    )
+    await broker.start()
+    return probe
+
+
+async def test_events_of_one_transaction_are_published_in_id_order_and_marked_published(
+    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory
+) -> None:
+    things = await tap()
+    token = correlation.correlation_id.set("req-42")
+    try:
+        envelopes = await add_things(relay_db, 1, 2, 3)
+    finally:
+        correlation.correlation_id.reset(token)
+
+    assert await OutboxRelay(relay_db.engine, relay_db.outbox, publisher).relay_once() == 3
+
+    received = await things.wait_for(3)
+    assert [m.message_id for m in received] == [str(e.id) for e in envelopes]
+    assert [json.loads(m.body) for m in received] == [dump(e) for e in envelopes]
+    for message in received:
+        assert message.routing_key == ThingHappened.routing_key
+        assert message.delivery_mode == DeliveryMode.PERSISTENT
+        assert message.headers[CORRELATION_HEADER] == "req-42"
+        assert message.correlation_id == "req-42"
+    rows = await outbox_rows(relay_db)
+    assert [(r.state, r.attempts) for r in rows] == [("published", 1)] * 3
+    assert all(r.published_at is not None for r in rows)
+
+
+async def test_rolled_back_transaction_publishes_nothing(
+    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory
+) -> None:
+    things = await tap()
+
+    async def add_then_fail() -> None:
+        async with AsyncSession(relay_db.engine) as session, session.begin():
+            await add_event(session, relay_db.outbox, ThingHappened(n=1))
+            raise RollbackError
+
+    with pytest.raises(RollbackError):
+        await add_then_fail()
+
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
+    assert await relay.relay_once() == 0
+    assert await outbox_rows(relay_db) == []
+    # A committed event afterwards is the first and only one on the bus.
+    [envelope] = await add_things(relay_db, 2)
+    assert await relay.relay_once() == 1
+    assert [m.message_id for m in await things.wait_for(1)] == [str(envelope.id)]
+
+
+async def test_event_confirmed_before_the_relay_died_is_published_again_and_applied_once(
+    relay_db: RelayDatabase, publisher: EventPublisher, consumer: ConsumerProbe
+) -> None:
+    class DiesAfterPublishing:
+        async def publish(
+            self,
+            routing_key: str,
+            body: dict[str, Any],
+            *,
+            message_id: str,
+            headers: dict[str, str],
+        ) -> None:
+            await publisher.publish(routing_key, body, message_id=message_id, headers=headers)
+            raise ProcessDiedError
+
+    [envelope] = await add_things(relay_db, 7)
+    dying: Publisher = DiesAfterPublishing()
+    with pytest.raises(ProcessDiedError):
+        await OutboxRelay(relay_db.engine, relay_db.outbox, dying).relay_once()
+    [row] = await outbox_rows(relay_db)
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert "ProcessDiedError" in row.last_error
+
+    assert await OutboxRelay(relay_db.engine, relay_db.outbox, publisher).relay_once() == 1
+
+    await eventually(lambda: consumer.handled == [envelope.id, envelope.id])
+    assert await consumer.effects() == 1
+
+
+async def test_relay_whose_database_connection_is_cut_after_publishing_publishes_again(
+    relay_db: RelayDatabase, publisher: EventPublisher, consumer: ConsumerProbe
+) -> None:
+    admin = relay_db.new_engine()
+
+    class CutsTheRelaysConnection:
+        """Publishes, then terminates the backend of the relay holding the outbox lock."""
+
+        def __init__(self) -> None:
+            self.terminated = 0
+
+        async def publish(
+            self,
+            routing_key: str,
+            body: dict[str, Any],
+            *,
+            message_id: str,
+            headers: dict[str, str],
+        ) -> None:
+            await publisher.publish(routing_key, body, message_id=message_id, headers=headers)
+            async with admin.connect() as conn:
+                self.terminated += await conn.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+                        " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                    )
+                )
+
+    [envelope] = await add_things(relay_db, 8)
+    cutter = CutsTheRelaysConnection()
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, cutter)
+    try:
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the driver raises
+            await relay.relay_once()
+    finally:
+        await admin.dispose()
+    assert cutter.terminated == 1
+    [row] = await outbox_rows(relay_db)
+    assert row.state == "pending"
+
+    assert await OutboxRelay(relay_db.engine, relay_db.outbox, publisher).relay_once() == 1
+
+    await eventually(lambda: consumer.handled == [envelope.id, envelope.id])
+    assert await consumer.effects() == 1
+
+
+async def test_events_added_while_rabbitmq_is_unreachable_arrive_after_it_is_back(
+    *,
+    relay_db: RelayDatabase,
+    make_broker: Callable[..., RabbitBroker],
+    proxied_settings: ServiceSettings,
+    rabbit_proxy: TcpProxy,
+    tap: TapFactory,
+    relays: list[OutboxRelay],
+) -> None:
+    things = await tap()
+    broker = make_broker(proxied_settings)
+    await broker.start()
+    relay = OutboxRelay(
+        relay_db.engine,
+        relay_db.outbox,
+        EventPublisher(broker, proxied_settings, confirm_timeout=1.0),
+        poll_interval=0.1,
+    )
+    relays.append(relay)
+    await relay.start()
+
+    rabbit_proxy.cut()
+    [envelope] = await add_things(relay_db, 9)  # commits: the business change does not wait
+
+    async def failed_to_publish() -> bool:
+        [row] = await outbox_rows(relay_db)
+        return bool(row.state == "pending" and row.attempts >= 2 and row.last_error)
+
+    await eventually(failed_to_publish)
+    assert await things.all() == []
+
+    rabbit_proxy.restore()
+    received = await things.wait_for(1, timeout=15)
+    assert [m.message_id for m in received] == [str(envelope.id)]
+
+    async def marked() -> bool:
+        return [r.state for r in await outbox_rows(relay_db)] == ["published"]
+
+    await eventually(marked)
+
+
+async def test_two_relays_at_once_publish_each_event_once_in_id_order(
+    relay_db: RelayDatabase,
+    make_broker: Callable[..., RabbitBroker],
+    settings: ServiceSettings,
+    tap: TapFactory,
+    relays: list[OutboxRelay],
+) -> None:
+    things = await tap()
+    engines: list[AsyncEngine] = []
+    for _ in range(2):
+        broker = make_broker()
+        await broker.start()
+        engine = relay_db.new_engine()
+        engines.append(engine)
+        relay = OutboxRelay(
+            engine,
+            relay_db.outbox,
+            EventPublisher(broker, settings),
+            batch_size=3,
+            poll_interval=0.05,
+        )
+        relays.append(relay)
+        await relay.start()
+    try:
+        envelopes: list[Envelope[Any]] = []
+        for first in range(0, 40, 4):
+            envelopes += await add_things(relay_db, first, first + 1, first + 2, first + 3)
+
+        async def all_published() -> bool:
+            return all(r.state == "published" for r in await outbox_rows(relay_db))
+
+        await eventually(all_published)
+        # Each publish is confirmed before its row is marked, so once every row
+        # is marked, every message either relay ever sent is on the tap.
+        received = await things.all()
+        assert [m.message_id for m in received] == [str(e.id) for e in envelopes]
+    finally:
+        for relay in relays:
+            await relay.stop()
+        for engine in engines:
+            await engine.dispose()
+
+
+async def _listener_pid(db: RelayDatabase) -> int | None:
+    async with db.engine.connect() as conn:
+        pid = await conn.scalar(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": f"{notify_channel(db.outbox)}-listener"},
+        )
+    return int(pid) if pid is not None else None
+
+
+async def test_relay_wakes_on_notify_and_listens_again_after_losing_its_connection(
+    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory, relays: list[OutboxRelay]
+) -> None:
+    things = await tap()
+    # Polling alone would take a minute: only a NOTIFY can deliver within the deadlines below.
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher, poll_interval=60)
+    relays.append(relay)
+    await relay.start()
+    first_pid = await eventually(lambda: _listener_pid(relay_db))
+
+    [first] = await add_things(relay_db, 1)
+    await things.wait_for(1, timeout=5)
+
+    async with relay_db.engine.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+
+    async def listening_again() -> bool:
+        pid = await _listener_pid(relay_db)
+        return pid is not None and pid != first_pid
+
+    await eventually(listening_again)
+    [second] = await add_things(relay_db, 2)
+    received = await things.wait_for(2, timeout=5)
+    assert [m.message_id for m in received] == [str(first.id), str(second.id)]
+
+
+async def test_purge_deletes_only_published_rows_older_than_retention(
+    relay_db: RelayDatabase, publisher: EventPublisher
+) -> None:
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher, retention=timedelta(days=7))
+    old, recent = await add_things(relay_db, 1, 2)
+    assert await relay.relay_once() == 2
+    [still_pending] = await add_things(relay_db, 3)
+    async with relay_db.engine.begin() as conn:
+        await conn.execute(
+            update(relay_db.outbox)
+            .where(relay_db.outbox.c.event_id.in_([old.id, still_pending.id]))
+            .values(
+                published_at=func.now() - timedelta(days=8),
+                created_at=func.now() - timedelta(days=8),
+            )
+        )
+
+    assert await relay.purge() == 1
+    assert {r.event_id for r in await outbox_rows(relay_db)} == {recent.id, still_pending.id}
+
+
+async def test_outbox_and_inbox_tables_match_the_hand_written_migration(
+    relay_db: RelayDatabase,
+) -> None:
+    hand_written = [
+        "CREATE SCHEMA manual",
+        """CREATE TABLE manual.outbox (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            event_id UUID NOT NULL UNIQUE,
+            routing_key TEXT NOT NULL,
+            body JSONB NOT NULL,
+            headers JSONB NOT NULL DEFAULT '{}',
+            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'published')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NULL,
+            created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            published_at TIMESTAMPTZ NULL
+        )""",
+        "CREATE INDEX ix_outbox_pending ON manual.outbox (id) WHERE state = 'pending'",
+        """CREATE TABLE manual.inbox (
+            consumer TEXT NOT NULL,
+            event_id UUID NOT NULL,
+            handled_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer, event_id)
+        )""",
+    ]
+
+    async def shape(conn: Any, schema: str, table: str) -> dict[str, Any]:
+        columns = await conn.execute(
+            text(
+                "SELECT column_name, data_type, is_nullable, column_default, identity_generation"
+                " FROM information_schema.columns WHERE table_schema = :s AND table_name = :t"
+                " ORDER BY ordinal_position"
+            ),
+            {"s": schema, "t": table},
+        )
+        constraints = await conn.execute(
+            text(
+                "SELECT conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+                " JOIN pg_class r ON r.oid = c.conrelid"
+                " JOIN pg_namespace n ON n.oid = r.relnamespace"
+                " WHERE n.nspname = :s AND r.relname = :t ORDER BY conname"
+            ),
+            {"s": schema, "t": table},
+        )
+        indexes = await conn.execute(
+            text(
+                "SELECT indexname, replace(indexdef, :s || '.', '') FROM pg_indexes"
+                " WHERE schemaname = :s AND tablename = :t ORDER BY indexname"
+            ),
+            {"s": schema, "t": table},
+        )
+        return {
+            "columns": [tuple(r) for r in columns],
+            "constraints": [tuple(r) for r in constraints],
+            "indexes": [tuple(r) for r in indexes],
+        }
+
+    async with relay_db.engine.begin() as conn:
+        for statement in hand_written:
+            await conn.execute(text(statement))
+        for table in ("outbox", "inbox"):
+            assert await shape(conn, relay_db.metadata.schema or "", table) == await shape(
+                conn, "manual", table
+            )
