@@ -88,9 +88,22 @@ class MetricsMiddleware:
 
 
 def _route(scope: Scope) -> str:
+    """The matched route's template with the prefix it was included under.
+
+    FastAPI keeps an included router nested: its routes know only their own
+    path ("/me/{id}"), not the prefix ("/api/v1/auth"). The prefix is the
+    literal part of the request path before the route's pattern matches.
+    """
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    template = getattr(route, "path", None)
+    pattern = getattr(route, "path_regex", None)
+    if not isinstance(template, str) or pattern is None:
+        return "unmatched"
+    path: str = scope.get("path", "")
+    for i, char in enumerate(path):
+        if char == "/" and pattern.match(path[i:]):
+            return path[:i] + template
+    return template
 
 
 def install(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:

@@ -11,7 +11,7 @@ import uuid
 
 from redis.asyncio import Redis
 
-from wishlist_shared.jwt import AccessClaims
+from wishlist_shared.jwt import LEEWAY_SECONDS, AccessClaims
 
 
 class RevocationList:
@@ -26,8 +26,8 @@ class RevocationList:
         return f"{self.prefix}revoked:sid:{sid}"
 
     async def revoke_token(self, jti: str, seconds_left: int) -> None:
-        if seconds_left > 0:
-            await self.redis.set(self._token_key(jti), b"1", ex=seconds_left)
+        # Verifiers accept a token LEEWAY_SECONDS past its exp: so must the entry last.
+        await self.redis.set(self._token_key(jti), b"1", ex=max(0, seconds_left) + LEEWAY_SECONDS)
 
     async def revoke_sessions(self, session_ids: list[uuid.UUID], seconds: int) -> None:
         """Revokes every access token of these sessions issued up to now.
@@ -39,7 +39,7 @@ class RevocationList:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
-                pipe.set(self._session_key(sid), b"1", ex=seconds)
+                pipe.set(self._session_key(sid), b"1", ex=seconds + LEEWAY_SECONDS)
             await pipe.execute()
 
     async def is_revoked(self, claims: AccessClaims) -> bool:

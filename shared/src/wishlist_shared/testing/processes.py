@@ -54,6 +54,8 @@ class ServiceProcess:
                     "--port",
                     str(self.port),
                     "--no-access-log",
+                    # The apps decide whom to believe about the client address.
+                    "--no-proxy-headers",
                 ],
                 env={**os.environ, **self.env},
                 stdout=log,

@@ -1,0 +1,40 @@
+"""The revocation list outlives the tokens it names, leeway included."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from redis.asyncio import Redis
+
+from wishlist_shared.jwt import LEEWAY_SECONDS, AccessClaims
+from wishlist_shared.revocation import RevocationList
+from wishlist_shared.testing.stack import Namespace
+
+
+def _claims(session: uuid.UUID | None = None) -> AccessClaims:
+    now = int(time.time())
+    return AccessClaims(uuid.uuid4(), uuid.uuid4().hex, session, now, now + 60)
+
+
+async def test_token_revoked_at_its_expiry_stays_revoked_through_the_leeway(
+    redis: Redis, namespace: Namespace
+) -> None:
+    revocations = RevocationList(redis, namespace.redis_prefix)
+    claims = _claims()
+    await revocations.revoke_token(claims.token_id, seconds_left=0)
+    assert await revocations.is_revoked(claims)
+    ttl = await redis.ttl(f"{namespace.redis_prefix}revoked:jti:{claims.token_id}")
+    assert 0 < ttl <= LEEWAY_SECONDS
+
+
+async def test_revoking_a_session_revokes_each_of_its_tokens_and_no_other(
+    redis: Redis, namespace: Namespace
+) -> None:
+    revocations = RevocationList(redis, namespace.redis_prefix)
+    session, other = uuid.uuid4(), uuid.uuid4()
+    await revocations.revoke_sessions([session], seconds=900)
+    assert await revocations.is_revoked(_claims(session))
+    assert await revocations.is_revoked(_claims(session))
+    assert not await revocations.is_revoked(_claims(other))
+    assert not await revocations.is_revoked(_claims())
