@@ -1,0 +1,8 @@
+"""Auth's routers, one per feature; ``auth.api`` mounts them all.
+
+Each router carries the full prefix itself: FastAPI 0.165 keeps included
+routers nested, and only a route declared under its full path reports that
+path as its template (the ``route`` label of the request metrics).
+"""
+
+PREFIX = "/api/v1/auth"

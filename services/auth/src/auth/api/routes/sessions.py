@@ -1,0 +1,95 @@
+"""Login, refresh and logout: sessions and the tokens they issue."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Response, status
+
+from auth.api.deps import ClientAddress, DbSession, OptionalClaims, RuntimeDep
+from auth.api.routes import PREFIX
+from auth.api.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokensOut
+from auth.api.tokens import end_sessions, issue_tokens, revocation_seconds, start_session
+from auth.db import sessions, users
+from auth.domain.errors import InvalidCredentials, InvalidRefreshToken
+from auth.domain.sessions import RefreshVerdict, hash_refresh_token, judge_refresh
+from auth.domain.users import canonical_email
+
+router = APIRouter(prefix=PREFIX, tags=["sessions"])
+log = logging.getLogger(__name__)
+
+
+@router.post("/login")
+async def login(
+    body: LoginRequest, db: DbSession, runtime: RuntimeDep, address: ClientAddress
+) -> TokensOut:
+    email = canonical_email(body.email)
+    await runtime.throttle.check(email, address)
+    # Read, then hash outside any transaction: no connection is held while the
+    # CPU works.
+    async with db.begin():
+        credentials = await users.credentials_by_email(db, email)
+    verdict = await runtime.passwords.check(
+        body.password, credentials.password_hash if credentials else None
+    )
+    if credentials is None or not verdict.ok:
+        await runtime.throttle.failed(email, address)
+        raise InvalidCredentials()
+    await runtime.throttle.succeeded(email)
+    async with db.begin():
+        if verdict.new_hash is not None:
+            await users.set_password_hash(db, credentials.user_id, verdict.new_hash)
+        await sessions.prune_expired_sessions(db, credentials.user_id)
+        return await start_session(db, runtime, credentials.user_id)
+
+
+@router.post("/refresh")
+async def refresh(body: RefreshRequest, db: DbSession, runtime: RuntimeDep) -> TokensOut:
+    token_hash = hash_refresh_token(body.refresh_token)
+    tokens: TokensOut | None = None
+    async with db.begin():
+        state = await sessions.lock_refresh_token(db, token_hash)
+        verdict = judge_refresh(state, datetime.now(UTC)) if state else None
+        if state is not None and verdict is RefreshVerdict.ROTATE:
+            await sessions.spend_refresh_token(db, token_hash)
+            tokens = await issue_tokens(db, runtime, state.user_id, state.session_id)
+        elif state is not None and verdict is RefreshVerdict.REUSED:
+            log.warning(
+                "spent refresh token reused; revoking session %s of user %s",
+                state.session_id,
+                state.user_id,
+            )
+            await end_sessions(db, runtime, [state.session_id], "refresh token reused")
+    # Raised after the block so that a revoked family stays revoked.
+    if tokens is None:
+        raise InvalidRefreshToken()
+    return tokens
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(
+    body: LogoutRequest, db: DbSession, runtime: RuntimeDep, caller: OptionalClaims
+) -> Response:
+    """Ends the refresh token's session, and the caller's if an access token came along.
+
+    Logging out twice, or with a token already spent, still answers 204:
+    the caller's goal, a dead session, holds either way.
+    """
+    async with db.begin():
+        ended: set[uuid.UUID] = set()
+        session_id = await sessions.session_of_refresh_token(
+            db, hash_refresh_token(body.refresh_token)
+        )
+        if session_id is not None:
+            ended.add(session_id)
+        if caller is not None and caller.session_id is not None:
+            ended.add(caller.session_id)
+        # Sorted: rows are then locked in one order, so logouts cannot deadlock.
+        await end_sessions(db, runtime, sorted(ended), "logout")
+        if caller is not None:
+            await runtime.revocations.revoke_token(
+                caller.token_id, revocation_seconds(runtime, caller.seconds_left)
+            )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,100 @@
+"""Request and response bodies of the auth API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from auth.domain.users import (
+    DISPLAY_NAME_MAX_LENGTH,
+    DISPLAY_NAME_MIN_LENGTH,
+    EMAIL_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    User,
+    valid_email,
+)
+
+# Passwords are never stripped or otherwise changed: every character counts.
+NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+# Any length up to a bound the hasher can take: a password that cannot be
+# right is a wrong password (401), not a malformed request.
+GivenPassword = Annotated[str, Field(max_length=1024)]
+DisplayName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=DISPLAY_NAME_MIN_LENGTH,
+        max_length=DISPLAY_NAME_MAX_LENGTH,
+    ),
+]
+RegisteredEmail = Annotated[str, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(valid_email)]
+OpaqueToken = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class RegisterRequest(BaseModel):
+    email: RegisteredEmail
+    password: NewPassword
+    display_name: DisplayName
+
+
+class LoginRequest(BaseModel):
+    email: Annotated[str, Field(max_length=320)]
+    password: GivenPassword
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: OpaqueToken
+
+
+class LogoutRequest(BaseModel):
+    refresh_token: OpaqueToken
+
+
+class UpdateMeRequest(BaseModel):
+    display_name: DisplayName
+
+
+class ChangePasswordRequest(BaseModel):
+    current_password: GivenPassword
+    new_password: NewPassword
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            created_at=user.created_at,
+        )
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+    """Seconds until the access token expires."""
+
+
+class JWK(BaseModel):
+    kty: str
+    crv: str
+    x: str
+    kid: str
+    alg: str
+    use: str
+
+
+class JWKS(BaseModel):
+    keys: list[JWK]

@@ -1,0 +1,41 @@
+"""Failed-login counters in Redis, shared by every replica; 429 with ``Retry-After``."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from auth.domain.throttling import IPAddress, LoginLimits, account_key, address_key, blocked
+from wishlist_shared.problems import Problem, ProblemType
+from wishlist_shared.ratelimit import FixedWindow
+
+TOO_MANY_ATTEMPTS = ProblemType(429, "too-many-attempts", "Too many failed attempts")
+
+
+class LoginThrottle:
+    def __init__(self, redis: Redis, prefix: str, limits: LoginLimits) -> None:
+        self.limits = limits
+        self.window = FixedWindow(redis, prefix, limits.window_seconds)
+
+    async def check(self, email: str, address: IPAddress | None) -> None:
+        """Raises a 429 problem while the account or the address is locked out."""
+        for key, limit in (
+            (account_key(email), self.limits.per_account),
+            (address_key(address), self.limits.per_address),
+        ):
+            window = await self.window.peek(key)
+            if blocked(window.count, limit):
+                raise Problem(
+                    TOO_MANY_ATTEMPTS,
+                    "Too many failed attempts; try again later.",
+                    headers={"Retry-After": str(window.retry_after)},
+                )
+
+    async def failed(self, email: str, address: IPAddress | None) -> None:
+        await self.window.hit(account_key(email))
+        await self.window.hit(address_key(address))
+
+    async def succeeded(self, email: str) -> None:
+        # The owner got in: earlier typos no longer count against the account.
+        # The address keeps its count, or one good account would let a client
+        # reset its budget for guessing others.
+        await self.window.reset(account_key(email))

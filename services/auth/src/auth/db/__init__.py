@@ -1,0 +1,1 @@
+"""The auth service's tables and queries, in its own schema."""

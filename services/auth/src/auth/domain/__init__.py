@@ -1,0 +1,1 @@
+"""Auth's rules in plain Python: no FastAPI, no database, no network."""

@@ -1,0 +1,193 @@
+"""The SPEC's auth flows end to end: client → gateway → auth, all real processes.
+
+The gateway routes ``/api/v1/auth/...`` to auth without rewriting, checks
+access tokens against auth's JWKS and the shared revocation list, and passes
+the client's address on in ``X-Forwarded-For``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import httpx
+import jwt
+import pytest
+
+from wishlist_shared.problems import MEDIA_TYPE
+from wishlist_shared.testing.stack import Stack
+
+if TYPE_CHECKING:
+    from conftest import AuthApi, MakeForgeries, StartAuth
+
+pytestmark = pytest.mark.system
+
+StartPlatform = Callable[..., Awaitable["AuthApi"]]
+
+
+@pytest.fixture
+async def start_platform(start_auth: StartAuth, stack: Stack) -> AsyncIterator[StartPlatform]:
+    """Auth (with ``AUTH_*`` overrides) and the gateway; the client talks to the gateway."""
+    clients: list[httpx.AsyncClient] = []
+
+    async def start(**auth_overrides: str) -> AuthApi:
+        direct = await start_auth(**auth_overrides)
+        await stack.start("gateway")
+        client = httpx.AsyncClient(base_url=stack.url("gateway"), timeout=10)
+        clients.append(client)
+        return type(direct)(client)
+
+    yield start
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def gateway(start_platform: StartPlatform) -> AuthApi:
+    return await start_platform()
+
+
+async def test_register_login_me_refresh_logout_through_the_gateway(gateway: AuthApi) -> None:
+    account = await gateway.register(" Kim@Example.com ", display_name="Kim")
+    assert account.user["email"] == "kim@example.com"
+    tokens = await gateway.tokens(account)
+    assert tokens["token_type"] == "bearer"
+    me = await gateway.me(tokens["access_token"])
+    assert me.status_code == 200
+    assert me.json() == account.user
+
+    refreshed = await gateway.refresh(tokens["refresh_token"])
+    assert refreshed.status_code == 200
+    new = refreshed.json()
+    assert (await gateway.me(new["access_token"])).status_code == 200
+
+    logout = await gateway.http.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": new["refresh_token"]},
+        headers=gateway.bearer(new["access_token"]),
+    )
+    assert logout.status_code == 204
+    # The gateway itself refuses the logged-out token at once.
+    assert (await gateway.me(new["access_token"])).status_code == 401
+    assert (await gateway.refresh(new["refresh_token"])).status_code == 401
+
+
+async def test_registration_errors_through_the_gateway(gateway: AuthApi) -> None:
+    await gateway.register("lee@example.com")
+    taken = await gateway.http.post(
+        "/api/v1/auth/register",
+        json={"email": "LEE@example.com", "password": "long enough", "display_name": "Lee"},
+    )
+    assert taken.status_code == 409
+    assert taken.headers["content-type"] == MEDIA_TYPE
+    invalid = await gateway.http.post(
+        "/api/v1/auth/register", json={"email": "nope", "password": "x", "display_name": ""}
+    )
+    assert invalid.status_code == 422
+    assert {e["field"] for e in invalid.json()["errors"]} == {
+        "body.email",
+        "body.password",
+        "body.display_name",
+    }
+
+
+async def test_login_failures_look_alike_and_lock_the_account(
+    start_platform: StartPlatform,
+) -> None:
+    gateway = await start_platform(AUTH_LOGIN_FAILURES_PER_ACCOUNT="3")
+    account = await gateway.register()
+    wrong = await gateway.login(account.email, "not it", **{"X-Forwarded-For": "203.0.113.1"})
+    unknown = await gateway.login(
+        "nobody@example.com", "not it", **{"X-Forwarded-For": "203.0.113.2"}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()
+    for address in ("203.0.113.3", "203.0.113.4"):
+        again = await gateway.login(account.email, "not it", **{"X-Forwarded-For": address})
+        assert again.status_code == 401
+    locked = await gateway.login(
+        account.email, account.password, **{"X-Forwarded-For": "203.0.113.5"}
+    )
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) > 0
+
+
+async def test_auth_sees_the_client_address_the_gateway_vouches_for(
+    start_platform: StartPlatform,
+) -> None:
+    gateway = await start_platform(AUTH_LOGIN_FAILURES_PER_ADDRESS="2")
+    account = await gateway.register()
+    for n in range(2):
+        response = await gateway.login(
+            f"guess-{n}@example.com", "wrong", **{"X-Forwarded-For": "203.0.113.50"}
+        )
+        assert response.status_code == 401
+    blocked = await gateway.login(
+        account.email, account.password, **{"X-Forwarded-For": "203.0.113.50"}
+    )
+    assert blocked.status_code == 429
+    elsewhere = await gateway.login(
+        account.email, account.password, **{"X-Forwarded-For": "203.0.113.51"}
+    )
+    assert elsewhere.status_code == 200
+
+
+async def test_refresh_reuse_kills_the_family_at_the_gateway(gateway: AuthApi) -> None:
+    account = await gateway.register()
+    first = await gateway.tokens(account)
+    second = (await gateway.refresh(first["refresh_token"])).json()
+    assert (await gateway.refresh(first["refresh_token"])).status_code == 401
+    assert (await gateway.me(second["access_token"])).status_code == 401
+    assert (await gateway.refresh(second["refresh_token"])).status_code == 401
+
+
+async def test_profile_password_and_deletion_through_the_gateway(gateway: AuthApi) -> None:
+    account = await gateway.register(display_name="Max")
+    current = await gateway.tokens(account)
+    other = await gateway.tokens(account)
+
+    patched = await gateway.http.patch(
+        "/api/v1/auth/me",
+        json={"display_name": "Maxine"},
+        headers=gateway.bearer(current["access_token"]),
+    )
+    assert patched.status_code == 200
+    assert patched.json()["display_name"] == "Maxine"
+
+    wrong = await gateway.http.post(
+        "/api/v1/auth/me/password",
+        json={"current_password": "not it", "new_password": "a new password"},
+        headers=gateway.bearer(current["access_token"]),
+    )
+    assert wrong.status_code == 401
+    changed = await gateway.http.post(
+        "/api/v1/auth/me/password",
+        json={"current_password": account.password, "new_password": "a new password"},
+        headers=gateway.bearer(current["access_token"]),
+    )
+    assert changed.status_code == 204
+    assert (await gateway.me(other["access_token"])).status_code == 401
+    assert (await gateway.me(current["access_token"])).status_code == 200
+
+    deleted = await gateway.http.delete(
+        "/api/v1/auth/me", headers=gateway.bearer(current["access_token"])
+    )
+    assert deleted.status_code == 204
+    assert (await gateway.me(current["access_token"])).status_code == 401
+    assert (await gateway.login(account.email, "a new password")).status_code == 401
+
+
+async def test_the_gateway_serves_auths_jwks_and_refuses_forged_tokens(
+    gateway: AuthApi, make_forgeries: MakeForgeries
+) -> None:
+    jwks = await gateway.http.get("/api/v1/auth/jwks.json")
+    assert jwks.status_code == 200
+    tokens = await make_forgeries(gateway)
+    assert jwt.get_unverified_header(tokens.honest)["kid"] in {
+        k["kid"] for k in jwks.json()["keys"]
+    }
+    assert (await gateway.me(tokens.honest)).status_code == 200
+    for name, token in tokens.forged.items():
+        response = await gateway.me(token)
+        assert response.status_code == 401, name
+    assert (await gateway.http.get("/api/v1/auth/me")).status_code == 401
