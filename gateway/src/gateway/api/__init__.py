@@ -1,0 +1,1 @@
+"""The gateway's HTTP API: routing to the services, access checks, the merged OpenAPI."""

@@ -1,0 +1,164 @@
+"""Who may pass: the access token check and the per-client rate limits.
+
+Every request to a service passes :func:`admit` before it is forwarded.
+
+Rate-limit keys (one request spends from exactly one window):
+
+- a request with a valid token spends from its user's window (``user:<sub>``),
+  so people behind one NAT do not share a budget;
+- any other request (public routes, missing or bad tokens) spends from its
+  client address's window (``ip:<address>``, IPv6 per /64), so requests with
+  made-up tokens are limited too;
+- on the credential endpoints (login, register, refresh), rejected attempts
+  are also counted per address (``auth-failures:<address>``); once a client
+  has spent that stricter budget, its attempts get 429 before reaching auth.
+
+The counters live in Redis, shared by every gateway replica. When Redis fails,
+rate limiting is skipped (nginx still limits) but the revocation check is not:
+a token whose revocation cannot be checked is not accepted (503).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from fastapi import Request
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from gateway.api import forwarded
+from gateway.api.metrics import DEGRADED, REJECTIONS
+from gateway.api.routing import PublicRoute
+from gateway.settings import Settings
+from wishlist_shared.jwt import AccessClaims, InvalidToken
+from wishlist_shared.problems import Problem, ProblemType
+from wishlist_shared.ratelimit import FixedWindow
+from wishlist_shared.security import TokenChecker, unauthorized
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = ProblemType(429, "rate-limited", "Too Many Requests")
+AUTH_UNAVAILABLE = ProblemType(503, "authentication-unavailable", "Service Unavailable")
+
+# Statuses from auth's credential endpoints that count as a rejected attempt:
+# wrong credentials or spent refresh tokens (401), and an e-mail address that
+# is taken (409), which would otherwise let a client enumerate accounts.
+REJECTED_ATTEMPT_STATUSES = frozenset({401, 409})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the gateway knows about the client of one request."""
+
+    address: str
+    claims: AccessClaims | None
+    credentials: bool
+    """The request goes to a credential endpoint (its rejection is counted)."""
+
+
+class RateLimits:
+    def __init__(self, redis: Redis, prefix: str, settings: Settings) -> None:
+        self.requests = FixedWindow(
+            redis, f"{prefix}ratelimit:requests:", settings.rate_limit_window_seconds
+        )
+        self.request_limit = settings.rate_limit_requests
+        self.failures = FixedWindow(
+            redis, f"{prefix}ratelimit:auth-failures:", settings.auth_failure_window_seconds
+        )
+        self.failure_limit = settings.auth_failure_limit
+
+    async def spend(self, key: str) -> None:
+        """Counts one request for ``key``; 429 once its window is spent."""
+        try:
+            window = await self.requests.hit(key)
+        except RedisError as exc:
+            _degraded("rate_limit", exc)
+            return
+        if window.exceeds(self.request_limit):
+            raise _too_many("rate_limit", window.retry_after)
+
+    async def check_attempts(self, address: str) -> None:
+        """429 when ``address`` has no rejected credential attempts left."""
+        try:
+            window = await self.failures.peek(_address_key(address))
+        except RedisError as exc:
+            _degraded("auth_failures", exc)
+            return
+        if window.count >= self.failure_limit:
+            raise _too_many("auth_failures", window.retry_after)
+
+    async def record_rejected_attempt(self, address: str) -> None:
+        try:
+            await self.failures.hit(_address_key(address))
+        except RedisError as exc:
+            _degraded("auth_failures", exc)
+
+
+def _address_key(address: str) -> str:
+    return f"ip:{forwarded.rate_limit_key(address)}"
+
+
+def _too_many(reason: str, retry_after: int) -> Problem:
+    REJECTIONS.labels(reason).inc()
+    return Problem(
+        RATE_LIMITED,
+        f"Too many requests; retry in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def _degraded(check: str, exc: RedisError) -> None:
+    DEGRADED.labels(check).inc()
+    log.warning("%s skipped, Redis failed: %r", check, exc)
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of the first ``Authorization: Bearer`` header, if there is one."""
+    value = request.headers.get("authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+async def admit(
+    request: Request,
+    public: PublicRoute | None,
+    *,
+    address: str,
+    tokens: TokenChecker,
+    limits: RateLimits,
+) -> Caller:
+    """Lets the request through to a service, or raises the problem that says why not."""
+    address_key = _address_key(address)
+    if public is not None:
+        await limits.spend(address_key)
+        if public.credentials:
+            await limits.check_attempts(address)
+        return Caller(address, None, public.credentials)
+    token = bearer_token(request)
+    if token is None:
+        await limits.spend(address_key)
+        REJECTIONS.labels("unauthenticated").inc()
+        raise unauthorized()
+    try:
+        claims = await tokens.check(token)
+    except InvalidToken as exc:
+        # Debug only: under attack every request would log a line.
+        log.debug("token refused: %s", exc)
+        await limits.spend(address_key)
+        REJECTIONS.labels("unauthenticated").inc()
+        raise unauthorized("The access token is invalid, expired or revoked.") from exc
+    except RedisError as exc:
+        # Without the revocation list a logged-out token would pass: refuse.
+        log.warning("revocation list unavailable: %r", exc)
+        REJECTIONS.labels("authentication_unavailable").inc()
+        raise Problem(
+            AUTH_UNAVAILABLE, "Access tokens cannot be checked right now; try again shortly."
+        ) from exc
+    await limits.spend(f"user:{claims.subject}")
+    return Caller(address, claims, credentials=False)

@@ -1,0 +1,30 @@
+"""The gateway's own Prometheus metrics, beside the request metrics every app has.
+
+They answer the operator's questions that ``http_requests_total`` cannot: is a
+service failing behind the gateway, and why are clients being turned away.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+UPSTREAM_RESPONSES = Counter(
+    "gateway_upstream_responses_total",
+    "Responses received from a service, by status",
+    ["service", "status"],
+)
+UPSTREAM_FAILURES = Counter(
+    "gateway_upstream_failures_total",
+    "Requests to a service that got no complete response",
+    ["service", "kind"],
+)
+REJECTIONS = Counter(
+    "gateway_rejections_total",
+    "Requests the gateway answered itself instead of forwarding, by reason",
+    ["reason"],
+)
+DEGRADED = Counter(
+    "gateway_degraded_total",
+    "Checks skipped because a dependency failed (the request went on without them)",
+    ["check"],
+)

@@ -1,0 +1,85 @@
+"""The one place that mounts the gateway's public routes.
+
+Every prefix of the routing table gets one route (any method) that checks the
+caller and forwards; the gateway's own public routes are the merged OpenAPI
+document and its docs page. Paths nothing matches get Starlette's 404, which
+the shared error handler turns into problem+json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from gateway.api import access, forwarded, proxy, routing
+from gateway.api.deps import GatewayDep
+from wishlist_shared.problems import Problem, ProblemType
+
+OPENAPI_PATH = "/api/v1/openapi.json"
+DOCS_PATH = "/api/docs"
+NOT_FOUND = ProblemType(404, "not-found", "Not Found")
+
+
+def _proxy_endpoint(service: str) -> Callable[[Request, GatewayDep], Awaitable[Response]]:
+    async def forward_to_service(request: Request, gateway: GatewayDep) -> Response:
+        path: str = request.scope["path"]
+        if routing.has_dot_segment(path):
+            raise Problem(NOT_FOUND, "No such resource.")
+        trusted = gateway.trusted_proxies
+        peer = request.client.host if request.client is not None else None
+        address = forwarded.client_address(
+            peer, request.headers.getlist("x-forwarded-for"), trusted
+        )
+        caller = await access.admit(
+            request,
+            routing.public_route(request.method, path),
+            address=address,
+            tokens=gateway.tokens,
+            limits=gateway.limits,
+        )
+        origin = proxy.Origin(
+            client_address=address,
+            scheme=forwarded.forwarded_proto(
+                peer, request.headers.get("x-forwarded-proto"), request.url.scheme, trusted
+            ),
+        )
+        response = await proxy.forward(
+            request,
+            gateway.upstreams[service],
+            origin,
+            max_body_bytes=gateway.settings.max_body_bytes,
+        )
+        if caller.credentials and response.status_code in access.REJECTED_ATTEMPT_STATUSES:
+            await gateway.limits.record_rejected_attempt(address)
+        return response
+
+    forward_to_service.__name__ = f"forward_to_{service}"
+    return forward_to_service
+
+
+def router() -> APIRouter:
+    r = APIRouter()
+    for prefix, service in routing.PREFIXES:
+        endpoint = _proxy_endpoint(service)
+        for path in (prefix, prefix + "/{rest:path}"):
+            r.add_api_route(
+                path, endpoint, methods=list(routing.PROXIED_METHODS), include_in_schema=False
+            )
+
+    @r.get(
+        OPENAPI_PATH,
+        summary="The public API's OpenAPI document",
+        description="Merged from the services' documents; a service that is down is left out.",
+        tags=["meta"],
+    )
+    async def openapi_document(gateway: GatewayDep) -> JSONResponse:
+        return JSONResponse(await gateway.openapi.document())
+
+    @r.get(DOCS_PATH, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title="Wishlist platform API")
+
+    return r

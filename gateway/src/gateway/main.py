@@ -1,0 +1,139 @@
+"""The gateway's application: ``uvicorn --factory gateway.main:create_app``.
+
+Holds no state of its own: the JWKS comes from auth, rate-limit counters and
+the revocation list live in Redis, so any number of replicas can run side by
+side. Readiness means Redis answers and the JWKS can be fetched; the services
+behind it are not part of it, so one service being down never takes the
+gateway (and with it every other service) out of rotation.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from redis.asyncio import Redis
+from starlette.middleware.cors import CORSMiddleware
+
+from gateway.api import openapi, routing
+from gateway.api.access import RateLimits
+from gateway.api.deps import Gateway
+from gateway.api.proxy import Upstream
+from gateway.api.router import router
+from gateway.settings import Settings
+from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
+from wishlist_shared.jwt import JWKSClient, TokenVerifier
+from wishlist_shared.revocation import RevocationList
+from wishlist_shared.security import TokenChecker
+from wishlist_shared.service import create_service_app
+
+SERVICE = "gateway"
+
+
+def _http_client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(
+            connect=settings.upstream_connect_timeout,
+            read=settings.upstream_read_timeout,
+            write=settings.upstream_write_timeout,
+            pool=settings.upstream_pool_timeout,
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.upstream_max_connections,
+            max_keepalive_connections=settings.upstream_max_keepalive,
+            keepalive_expiry=settings.upstream_keepalive_expiry,
+        ),
+        # Services are reached directly, never through an HTTP_PROXY from the
+        # environment; and a client shared by all users must never keep cookies.
+        trust_env=False,
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+    )
+
+
+def open_gateway(settings: Settings, own_openapi: Callable[[], dict[str, Any]]) -> Gateway:
+    """Everything the routes need; nothing connects until first used."""
+    upstreams = {
+        name: Upstream(name, httpx.URL(url), _http_client(settings))
+        for name, url in settings.upstream_urls().items()
+    }
+    control = httpx.AsyncClient(
+        timeout=httpx.Timeout(5.0, connect=settings.upstream_connect_timeout), trust_env=False
+    )
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+    )
+    jwks = JWKSClient(
+        settings.jwks_url,
+        control,
+        max_age=settings.jwks_max_age_seconds,
+        min_refetch_interval=settings.jwks_min_refetch_seconds,
+    )
+    verifier = TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    return Gateway(
+        settings=settings,
+        redis=redis,
+        upstreams=upstreams,
+        control=control,
+        jwks=jwks,
+        tokens=TokenChecker(verifier, RevocationList(redis, settings.redis_prefix)),
+        limits=RateLimits(redis, f"{settings.redis_prefix}gateway:", settings),
+        openapi=openapi.OpenAPIDocument(
+            settings.upstream_urls(),
+            control,
+            own_openapi,
+            cache_seconds=settings.openapi_cache_seconds,
+            timeout=settings.openapi_fetch_timeout,
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    # First called on a request, when every route of the app is mounted.
+    @functools.cache
+    def own_openapi() -> dict[str, Any]:
+        return get_openapi(title=openapi.TITLE, version=openapi.VERSION, routes=app.routes)
+
+    gateway = open_gateway(settings, own_openapi)
+
+    async def redis_ready() -> None:
+        await gateway.redis.ping()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await gateway.aclose()
+
+    app = create_service_app(
+        service=SERVICE,
+        settings=settings,
+        lifespan=lifespan,
+        readiness={"redis": redis_ready, "jwks": gateway.jwks.ready},
+        # The public API's document is the merged one at /api/v1/openapi.json.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.gateway = gateway
+    app.include_router(router())
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=list(routing.PROXIED_METHODS),
+            allow_headers=["authorization", "content-type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "retry-after", "www-authenticate", "location"],
+            # Tokens travel in the Authorization header, never in cookies.
+            allow_credentials=False,
+            max_age=600,
+        )
+    return app
