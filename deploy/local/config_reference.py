@@ -36,8 +36,8 @@ EXTRA = {
 
 
 def settings_class(process: str) -> type[BaseSettings]:
-    cls = importlib.import_module(f"{process}.settings").Settings
-    assert issubclass(cls, BaseSettings)
+    cls: object = importlib.import_module(f"{process}.settings").Settings
+    assert isinstance(cls, type) and issubclass(cls, BaseSettings)
     return cls
 
 
