@@ -37,7 +37,8 @@ EXTRA = {
 
 def settings_class(process: str) -> type[BaseSettings]:
     cls: object = importlib.import_module(f"{process}.settings").Settings
-    assert isinstance(cls, type) and issubclass(cls, BaseSettings)
+    if not (isinstance(cls, type) and issubclass(cls, BaseSettings)):
+        raise TypeError(f"{process}.settings.Settings is not a settings class")
     return cls
 
 
