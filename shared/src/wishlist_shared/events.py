@@ -8,8 +8,8 @@ version, never an edit in place: consumers deployed earlier keep working.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -69,5 +69,126 @@ class UserDeleted(EventPayload):
     user_id: uuid.UUID
 
 
-ALL: tuple[type[EventPayload], ...] = (UserRegistered, UserUpdated, UserDeleted)
+# --- wishlists ----------------------------------------------------------------
+#
+# Every wishlists event names its recipients: the users a consumer (the
+# notifier) should tell, computed by wishlists from who could see the list at
+# that moment. A recipient list never holds the list's owner, and no payload
+# says who reserved what: item data is the owner-safe snapshot, and reservation
+# events carry only the total a viewer may see anyway.
+
+
+class WishlistRef(BaseModel):
+    """A list as a consumer names it without calling back."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: uuid.UUID
+    title: str
+    owner_id: uuid.UUID
+    owner_display_name: str | None
+    """None only while wishlists has not yet heard of the owner's registration."""
+    occasion_date: date | None
+
+
+class ItemSnapshot(BaseModel):
+    """An item as anyone may know it, its owner included: nothing about reservations."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: uuid.UUID
+    title: str
+    url: str | None
+    price: str | None
+    currency: str | None
+    image_url: str | None
+    quantity: int
+    priority: int
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WishlistShared(EventPayload):
+    """A user became a viewer: an email share (at once, or when they registered) or a link join."""
+
+    routing_key: ClassVar[str] = "wishlists.wishlist_shared.v1"
+    wishlist: WishlistRef
+    share_id: uuid.UUID
+    viewer_id: uuid.UUID
+    via: Literal["email", "link"]
+    recipient_ids: tuple[uuid.UUID, ...]
+    """The new viewer."""
+
+
+class ItemAdded(EventPayload):
+    routing_key: ClassVar[str] = "wishlists.item_added.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer of the list at that moment."""
+
+
+class ItemUpdated(EventPayload):
+    routing_key: ClassVar[str] = "wishlists.item_updated.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer of the list at that moment."""
+
+
+class ItemDeleted(EventPayload):
+    routing_key: ClassVar[str] = "wishlists.item_deleted.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    """The item as it was just before it was deleted."""
+    viewer_ids: tuple[uuid.UUID, ...]
+    """Every viewer of the list at that moment (whose views of the list change)."""
+    recipient_ids: tuple[uuid.UUID, ...]
+    """The viewers among them who had reserved the item: they lost a reservation."""
+
+
+class ItemReserved(EventPayload):
+    routing_key: ClassVar[str] = "wishlists.item_reserved.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    reserved_quantity: int
+    """Units of the item reserved by all viewers together, after this reservation."""
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer except the one who reserved."""
+
+
+class ReservationCancelled(EventPayload):
+    routing_key: ClassVar[str] = "wishlists.reservation_cancelled.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    reserved_quantity: int
+    """Units of the item still reserved by all viewers together."""
+    reason: Literal["cancelled", "reserver_deleted"]
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer except the one whose reservation ended."""
+
+
+class WishlistDeleted(EventPayload):
+    routing_key: ClassVar[str] = "wishlists.wishlist_deleted.v1"
+    wishlist: WishlistRef
+    reason: Literal["deleted", "owner_deleted"]
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer of the list at that moment."""
+
+
+# --- every event ----------------------------------------------------------------
+
+ALL: tuple[type[EventPayload], ...] = (
+    UserRegistered,
+    UserUpdated,
+    UserDeleted,
+    WishlistShared,
+    ItemAdded,
+    ItemUpdated,
+    ItemDeleted,
+    ItemReserved,
+    ReservationCancelled,
+    WishlistDeleted,
+)
 BY_ROUTING_KEY: dict[str, type[EventPayload]] = {p.routing_key: p for p in ALL}

@@ -1,0 +1,35 @@
+"""The first step of every route on one list: find it as the caller and know their role."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wishlists.db import wishlists as wishlist_rows
+from wishlists.domain.access import Role, require_sight, role_of
+from wishlists.domain.errors import WishlistNotFound
+from wishlists.domain.model import Wishlist
+
+
+@dataclass(frozen=True)
+class Reached:
+    wishlist: Wishlist
+    role: Role
+
+
+async def reach(db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID) -> Reached:
+    """The list and the caller's role on it; :class:`WishlistNotFound` if they have none."""
+    seen = await wishlist_rows.sighting(db, wishlist_id, caller)
+    if seen is None:
+        raise WishlistNotFound()
+    role = role_of(caller, seen.wishlist.owner_id, is_viewer=seen.is_viewer)
+    require_sight(role)
+    return Reached(seen.wishlist, role)
+
+
+async def hold(db: AsyncSession, wishlist_id: uuid.UUID) -> None:
+    """Locks the list's row for the transaction; :class:`WishlistNotFound` if it went meanwhile."""
+    if not await wishlist_rows.lock(db, wishlist_id):
+        raise WishlistNotFound()

@@ -1,0 +1,47 @@
+"""How each domain error is told to a client (RFC 9457 problem details).
+
+Everything the caller may not see is one 404 per kind of resource, worded the
+same whether it does not exist or is someone else's.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from wishlist_shared.problems import ProblemType, problem_response
+from wishlists.domain.errors import (
+    AlreadyReserved,
+    InvalidInput,
+    LimitReached,
+    NotEnoughLeft,
+    NotFound,
+    NotOwner,
+    OwnerCannotReserve,
+)
+
+DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
+    NotFound: ProblemType(404, "not-found", "Not Found"),
+    NotOwner: ProblemType(403, "not-owner", "Forbidden"),
+    OwnerCannotReserve: ProblemType(403, "owner-cannot-reserve", "Forbidden"),
+    NotEnoughLeft: ProblemType(409, "not-enough-left", "Not enough left"),
+    AlreadyReserved: ProblemType(409, "already-reserved", "Already reserved"),
+    LimitReached: ProblemType(409, "limit-reached", "Limit reached"),
+}
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    # The same shape as a request that failed pydantic's validation.
+    return problem_response(
+        422,
+        "Validation failed",
+        str(exc),
+        type_="/problems/validation",
+        extra={"errors": [{"field": e.field, "message": e.message} for e in exc.errors]},
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Adds the handler of rule violations across fields (``DOMAIN_ERRORS`` go elsewhere)."""
+    app.add_exception_handler(InvalidInput, _invalid_input)

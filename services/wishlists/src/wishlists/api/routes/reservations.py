@@ -1,0 +1,156 @@
+"""Reservations: a viewer's claim on units of an item, and the caller's shopping list.
+
+Routes under ``/api/v1/wishlists/{id}/items/{item_id}/reservations`` reserve
+and cancel; ``/api/v1/reservations`` is the caller's own list of what they
+reserved. The owner of a list gets 403 on its reservation routes whatever the
+item's state, and finds no reservation id of their list anywhere (404).
+
+Never oversold: a reservation takes the item's advisory lock, then counts what
+is reserved and inserts in the same transaction, so concurrent reservers of
+one item queue up and each sees the ones before it. One lock per transaction,
+so no two transactions can wait for each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wishlists.api.access import reach
+from wishlists.api.deps import Claims, DbSession, PageParams
+from wishlists.api.routes import RESERVATIONS, WISHLISTS
+from wishlists.api.schemas import (
+    ReservationCreate,
+    ReservationOut,
+    ReservationPage,
+    ReservationPatch,
+)
+from wishlists.db import items as item_rows
+from wishlists.db import locks, scope
+from wishlists.db import reservations as reservation_rows
+from wishlists.db import shares as share_rows
+from wishlists.domain.access import require_viewer
+from wishlists.domain.errors import (
+    AlreadyReserved,
+    ItemNotFound,
+    NoReservationOfYours,
+    ReservationNotFound,
+)
+from wishlists.domain.model import ShoppingEntry
+from wishlists.domain.reservations import check_fits
+from wishlists.domain.surprise import Audience, disclose
+from wishlists.events import publishing
+
+items_router = APIRouter(prefix=WISHLISTS, tags=["reservations"])
+mine_router = APIRouter(prefix=RESERVATIONS, tags=["reservations"])
+
+
+def _out(entry: ShoppingEntry) -> ReservationOut:
+    # The reserver is a viewer, but this answer is about their reservation,
+    # not the item's others: the item comes without reservation facts.
+    return ReservationOut.of(entry, disclose(entry.item, Audience.ANYONE))
+
+
+async def _other_viewers(db: AsyncSession, wishlist_id: uuid.UUID) -> list[uuid.UUID]:
+    # Elevated: a viewer sees only their own share, and the others are whom
+    # the event is for; the list goes into the event, never into the answer.
+    async with scope.elevated(db):
+        return await share_rows.viewer_ids(db, wishlist_id)
+
+
+@items_router.post(
+    "/{wishlist_id}/items/{item_id}/reservations", status_code=status.HTTP_201_CREATED
+)
+async def reserve(
+    wishlist_id: uuid.UUID,
+    item_id: uuid.UUID,
+    body: ReservationCreate,
+    claims: Claims,
+    db: DbSession,
+) -> ReservationOut:
+    """Reserves ``quantity`` units; 409 when fewer are left or the caller already holds some."""
+    me = claims.subject
+    async with scope.for_user(db, me):
+        reached = await reach(db, wishlist_id, me)
+        require_viewer(reached.role)
+        # Locked before the item is read: an item deleted meanwhile is not found.
+        await locks.lock_item_reservations(db, item_id)
+        item = await item_rows.get(db, wishlist_id, item_id)
+        if item is None:
+            raise ItemNotFound()
+        if await reservation_rows.entry_on_item(db, item_id, me) is not None:
+            raise AlreadyReserved()
+        reserved = await reservation_rows.reserved_on(db, item_id)
+        check_fits(item.quantity, reserved, body.quantity)
+        try:
+            created = await reservation_rows.add(db, item, me, body.quantity)
+        except reservation_rows.ItemGone as exc:
+            raise ItemNotFound() from exc
+        if created is None:
+            raise AlreadyReserved()
+        await publishing.item_reserved(
+            db,
+            reached.wishlist,
+            item,
+            reserved=reserved + body.quantity,
+            viewers=await _other_viewers(db, wishlist_id),
+            reserver_id=me,
+        )
+        entry = await reservation_rows.entry(db, created.id, me)
+    assert entry is not None  # just inserted, by a viewer
+    return _out(entry)
+
+
+@items_router.delete(
+    "/{wishlist_id}/items/{item_id}/reservations/mine", status_code=status.HTTP_204_NO_CONTENT
+)
+async def cancel_mine(
+    wishlist_id: uuid.UUID, item_id: uuid.UUID, claims: Claims, db: DbSession
+) -> Response:
+    """Cancels the caller's reservation of the item; the other viewers are told."""
+    me = claims.subject
+    async with scope.for_user(db, me):
+        reached = await reach(db, wishlist_id, me)
+        require_viewer(reached.role)
+        # Locked before the item is read: an item deleted meanwhile is not found.
+        await locks.lock_item_reservations(db, item_id)
+        item = await item_rows.get(db, wishlist_id, item_id)
+        if item is None:
+            raise ItemNotFound()
+        if not await reservation_rows.remove_mine(db, item_id, me):
+            raise NoReservationOfYours()
+        await publishing.reservation_cancelled(
+            db,
+            reached.wishlist,
+            item,
+            reserved=await reservation_rows.reserved_on(db, item_id),
+            viewers=await _other_viewers(db, wishlist_id),
+            reserver_id=me,
+            reason="cancelled",
+        )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@mine_router.get("")
+async def my_reservations(claims: Claims, db: DbSession, page: PageParams) -> ReservationPage:
+    """The caller's shopping list, newest first: reservations on lists they still view."""
+    async with scope.for_user(db, claims.subject):
+        found = await reservation_rows.page_of_reserver(db, claims.subject, page)
+    return ReservationPage(items=[_out(e) for e in found.items], next_cursor=found.next_cursor)
+
+
+@mine_router.patch("/{reservation_id}")
+async def mark_purchased(
+    reservation_id: uuid.UUID, body: ReservationPatch, claims: Claims, db: DbSession
+) -> ReservationOut:
+    """Marks the reservation bought (or not); only its reserver finds it."""
+    me = claims.subject
+    async with scope.for_user(db, me):
+        if await reservation_rows.entry(db, reservation_id, me) is None:
+            raise ReservationNotFound()
+        await reservation_rows.set_purchased(db, reservation_id, me, body.purchased)
+        entry = await reservation_rows.entry(db, reservation_id, me)
+    assert entry is not None
+    return _out(entry)

@@ -1,0 +1,317 @@
+"""Request and response bodies of the wishlists API.
+
+Requests reject fields they do not know (``extra="forbid"``): a typo such as
+``"prize"`` is a 422 naming it rather than a silent no-op, and fields a
+client may not set (``id``, ``owner_id``, ``reserved_quantity``) cannot be
+smuggled in. PATCH bodies change exactly the fields they contain; ``null``
+clears an optional field and is refused (422) for a required one.
+
+Responses for items come in two types: :class:`ItemOut` has no reservation
+fields at all, :class:`ViewerItemOut` adds them. Which one a route returns is
+decided by :func:`wishlists.domain.surprise.disclose` alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    StrictStr,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from wishlists.domain import validation as v
+from wishlists.domain.model import Share, ShoppingEntry, Wishlist
+from wishlists.domain.reservations import MAX_QUANTITY, MIN_QUANTITY
+from wishlists.domain.surprise import ItemView
+
+T = TypeVar("T")
+
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=v.TITLE_MAX_LENGTH)
+]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=v.DESCRIPTION_MAX_LENGTH)
+]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=v.NOTES_MAX_LENGTH)]
+WebUrl = Annotated[StrictStr, AfterValidator(v.web_url)]
+
+
+def _price(value: object) -> Decimal:
+    # Only a JSON string: a JSON number would already have passed through a
+    # binary float in many clients.
+    if not isinstance(value, str):
+        raise ValueError('must be a decimal string such as "19.99"')
+    return v.price_amount(value)
+
+
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_price),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^(0|[1-9][0-9]*)(\.[0-9]+)?$", "example": "19.99"}
+    ),
+]
+Currency = Annotated[StrictStr, AfterValidator(v.currency_code)]
+Email = Annotated[StrictStr, AfterValidator(v.share_email)]
+# Strict: true is not 1, "2" is not 2.
+Quantity = Annotated[int, Field(strict=True, ge=MIN_QUANTITY, le=MAX_QUANTITY)]
+Priority = Annotated[int, Field(strict=True, ge=v.PRIORITY_MIN, le=v.PRIORITY_MAX)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Patch(Request):
+    """A partial update: only the fields sent change."""
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def _not_null(value: T) -> T:
+    # Runs only for fields the client sent: an absent field keeps its value.
+    if value is None:
+        raise ValueError("may not be null")
+    return value
+
+
+# --- wishlists ----------------------------------------------------------------
+
+
+class WishlistCreate(Request):
+    title: Title
+    description: Description | None = None
+    occasion_date: date | None = None
+
+
+class WishlistPatch(Patch):
+    title: Annotated[Title | None, AfterValidator(_not_null)] = None
+    description: Description | None = None
+    occasion_date: date | None = None
+
+
+class WishlistOut(BaseModel):
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    owner_display_name: str | None
+    """None only in the moment between an owner's registration and this service hearing of it."""
+    title: str
+    description: str | None
+    occasion_date: date | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, w: Wishlist) -> Self:
+        return cls(
+            id=w.id,
+            owner_id=w.owner_id,
+            owner_display_name=w.owner_display_name,
+            title=w.title,
+            description=w.description,
+            occasion_date=w.occasion_date,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+        )
+
+
+class WishlistPage(BaseModel):
+    items: list[WishlistOut]
+    next_cursor: str | None
+
+
+# --- items --------------------------------------------------------------------
+
+
+class ItemCreate(Request):
+    title: Title
+    url: WebUrl | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    image_url: WebUrl | None = None
+    quantity: Quantity = v.DEFAULT_QUANTITY
+    priority: Priority = v.DEFAULT_PRIORITY
+    notes: Notes | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class ItemPatch(Patch):
+    title: Annotated[Title | None, AfterValidator(_not_null)] = None
+    url: WebUrl | None = None
+    price: Price | None = None
+    currency: Currency | None = None
+    image_url: WebUrl | None = None
+    quantity: Annotated[Quantity | None, AfterValidator(_not_null)] = None
+    priority: Annotated[Priority | None, AfterValidator(_not_null)] = None
+    notes: Notes | None = None
+
+
+class ItemOut(BaseModel):
+    """An item without a word about reservations: what owners and link visitors get."""
+
+    id: uuid.UUID
+    title: str
+    url: str | None
+    price: str | None
+    """Decimal string, such as "19.99"."""
+    currency: str | None
+    image_url: str | None
+    quantity: int
+    priority: int
+    notes: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def fields_of(cls, view: ItemView) -> dict[str, Any]:
+        i = view.item
+        return {
+            "id": i.id,
+            "title": i.title,
+            "url": i.url,
+            "price": v.format_price(i.price),
+            "currency": i.currency,
+            "image_url": i.image_url,
+            "quantity": i.quantity,
+            "priority": i.priority,
+            "notes": i.notes,
+            "created_at": i.created_at,
+            "updated_at": i.updated_at,
+        }
+
+
+class ViewerItemOut(ItemOut):
+    """An item as a viewer sees it."""
+
+    reserved_quantity: int
+    """Units reserved by all viewers together (never more than ``quantity``)."""
+    reserved_by_me: bool
+
+
+def item_out(view: ItemView) -> ItemOut:
+    """The response type follows the view: reservation fields exist only if disclosed."""
+    facts = view.reservations
+    if facts is None:
+        return ItemOut(**ItemOut.fields_of(view))
+    return ViewerItemOut(
+        **ItemOut.fields_of(view),
+        reserved_quantity=facts.reserved_quantity,
+        reserved_by_me=facts.reserved_by_me,
+    )
+
+
+class WishlistDetailOut(WishlistOut):
+    """A list with its items: each an :class:`ItemOut`, or a :class:`ViewerItemOut` for a viewer."""
+
+    # Serialised as what each item is, so a viewer's items keep their extra fields.
+    items: list[SerializeAsAny[ItemOut]]
+
+    @classmethod
+    def of_views(cls, w: Wishlist, views: Sequence[ItemView]) -> Self:
+        return cls(**WishlistOut.of(w).model_dump(), items=[item_out(view) for view in views])
+
+
+# --- shares and links -----------------------------------------------------------
+
+
+class ShareCreate(Request):
+    email: Email
+
+
+class ShareOut(BaseModel):
+    id: uuid.UUID
+    wishlist_id: uuid.UUID
+    email: str | None
+    """The address shared with; null for a viewer who joined through the link."""
+    status: Literal["pending", "active"]
+    """Pending until someone registers with the address."""
+    viewer_id: uuid.UUID | None
+    viewer_display_name: str | None
+    via: Literal["email", "link"]
+    created_at: datetime
+    activated_at: datetime | None
+
+    @classmethod
+    def of(cls, s: Share) -> Self:
+        return cls(
+            id=s.id,
+            wishlist_id=s.wishlist_id,
+            email=s.email,
+            status=s.status,
+            viewer_id=s.viewer_id,
+            viewer_display_name=s.viewer_display_name,
+            via=s.via,
+            created_at=s.created_at,
+            activated_at=s.activated_at,
+        )
+
+
+class SharePage(BaseModel):
+    items: list[ShareOut]
+    next_cursor: str | None
+
+
+class LinkOut(BaseModel):
+    token: str
+    """Shown once: only its hash is stored. Creating the link again replaces it."""
+    url: str
+
+
+# --- reservations ---------------------------------------------------------------
+
+
+class ReservationCreate(Request):
+    quantity: Quantity = 1
+
+
+class ReservationPatch(Request):
+    purchased: Annotated[bool, Field(strict=True)]
+
+
+class ReservationOut(BaseModel):
+    """One of the caller's reservations, with what it is for: a line of their shopping list."""
+
+    id: uuid.UUID
+    item_id: uuid.UUID
+    wishlist_id: uuid.UUID
+    quantity: int
+    purchased: bool
+    created_at: datetime
+    updated_at: datetime
+    item: ItemOut
+    wishlist: WishlistOut
+
+    @classmethod
+    def of(cls, entry: ShoppingEntry, item: ItemView) -> Self:
+        r = entry.reservation
+        return cls(
+            id=r.id,
+            item_id=r.item_id,
+            wishlist_id=r.wishlist_id,
+            quantity=r.quantity,
+            purchased=r.purchased,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            item=item_out(item),
+            wishlist=WishlistOut.of(entry.wishlist),
+        )
+
+
+class ReservationPage(BaseModel):
+    items: list[ReservationOut]
+    next_cursor: str | None

@@ -1,0 +1,38 @@
+"""Transaction-level advisory locks, keyed by what they serialise.
+
+Row locks would do for the owner's own rows, but reservers may not lock an
+item row: row-level security gives ``SELECT ... FOR UPDATE`` only to those who
+may update the row, and only the owner may. An advisory lock needs no rights
+on any row and ends with the transaction, so a crash can never leave it held.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def _lock(session: AsyncSession, key: str) -> None:
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+async def lock_item_reservations(session: AsyncSession, item_id: uuid.UUID) -> None:
+    """Serialises reservations of one item: the check "enough left" and the insert act as one."""
+    await _lock(session, f"wishlists.item:{item_id}")
+
+
+async def lock_owner(session: AsyncSession, owner_id: uuid.UUID) -> None:
+    """Serialises creating lists of one owner, so their count stays within the limit."""
+    await _lock(session, f"wishlists.owner:{owner_id}")
+
+
+async def lock_email(session: AsyncSession, email: str) -> None:
+    """Serialises sharing with an address and learning who registered with it.
+
+    Without it, a share made while the registration event is being handled
+    could miss the new account (the share sees no user yet) and be missed by
+    the activation (which sees no share yet), and stay pending for good.
+    """
+    await _lock(session, f"wishlists.email:{email}")

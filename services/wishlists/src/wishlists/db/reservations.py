@@ -1,0 +1,242 @@
+"""Queries on reservations. Row-level security shows them to reservers and viewers only.
+
+An owner's transaction finds no reservation rows of their own lists whatever
+it asks: the database holds the surprise rule too, behind the domain's filter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wishlists.db import Query
+from wishlists.db import items as item_rows
+from wishlists.db import wishlists as wishlist_rows
+from wishlists.db.errors import violates_foreign_key
+from wishlists.db.tables import (
+    ItemRecord,
+    ReservationRecord,
+    ShareRecord,
+    UserRecord,
+    WishlistRecord,
+)
+from wishlists.domain.model import Item, Reservation, ShoppingEntry, Tally
+from wishlists.domain.pagination import Cursor, Page, PageRequest, page_of
+
+R = ReservationRecord
+
+_COLUMNS = (
+    R.id,
+    R.item_id,
+    R.wishlist_id,
+    R.quantity,
+    R.purchased,
+    R.created_at,
+    R.updated_at,
+)
+
+
+def _reservation(row: Sequence[Any]) -> Reservation:
+    return Reservation(*row[: len(_COLUMNS)])
+
+
+def tallies_query(wishlist_id: uuid.UUID, viewer_id: uuid.UUID) -> Query:
+    return (
+        select(
+            R.item_id,
+            func.sum(R.quantity).label("reserved"),
+            func.bool_or(R.reserver_id == viewer_id).label("mine"),
+        )
+        .where(R.wishlist_id == wishlist_id)
+        .group_by(R.item_id)
+    )
+
+
+async def tallies(
+    session: AsyncSession, wishlist_id: uuid.UUID, viewer_id: uuid.UUID
+) -> dict[uuid.UUID, Tally]:
+    """Per item of the list: units reserved and whether the viewer holds some. One query."""
+    rows = (await session.execute(tallies_query(wishlist_id, viewer_id))).all()
+    return {r.item_id: Tally(int(r.reserved), bool(r.mine)) for r in rows}
+
+
+async def reserved_on(session: AsyncSession, item_id: uuid.UUID) -> int:
+    return int(
+        await session.scalar(
+            select(func.coalesce(func.sum(R.quantity), 0)).where(R.item_id == item_id)
+        )
+        or 0
+    )
+
+
+async def reserved_on_items(
+    session: AsyncSession, item_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    if not item_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(R.item_id, func.sum(R.quantity))
+            .where(R.item_id.in_(item_ids))
+            .group_by(R.item_id)
+        )
+    ).all()
+    return {item_id: int(total) for item_id, total in rows}
+
+
+class ItemGone(Exception):  # noqa: N818 - reads as the condition it reports
+    """The item was deleted (with its list) while the reservation was being made."""
+
+
+async def add(
+    session: AsyncSession, item: Item, reserver_id: uuid.UUID, quantity: int
+) -> Reservation | None:
+    """The new reservation, or None when the reserver already holds one on the item.
+
+    :class:`ItemGone` when the list was deleted meanwhile: deleting a list
+    cascades to its items without taking each item's reservation lock, so the
+    foreign key is what notices.
+    """
+    try:
+        result = await session.execute(
+            insert(R)
+            .values(
+                id=uuid.uuid4(),
+                item_id=item.id,
+                wishlist_id=item.wishlist_id,
+                reserver_id=reserver_id,
+                quantity=quantity,
+            )
+            .on_conflict_do_nothing(index_elements=[R.item_id, R.reserver_id])
+            .returning(*_COLUMNS)
+        )
+    except IntegrityError as exc:
+        if violates_foreign_key(exc):
+            raise ItemGone() from exc
+        raise
+    row = result.one_or_none()
+    return _reservation(row) if row else None
+
+
+async def remove_mine(session: AsyncSession, item_id: uuid.UUID, reserver_id: uuid.UUID) -> bool:
+    result = await session.execute(
+        delete(R).where(R.item_id == item_id, R.reserver_id == reserver_id).returning(R.id)
+    )
+    return result.first() is not None
+
+
+async def reserver_ids(session: AsyncSession, item_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who holds reservations on the item; run elevated (the owner sees none)."""
+    return list((await session.scalars(select(R.reserver_id).where(R.item_id == item_id))).all())
+
+
+# --- the caller's shopping list ------------------------------------------------
+
+W = WishlistRecord
+I = ItemRecord  # noqa: E741 - reads as the table it stands for
+
+
+def _still_viewer(reserver_id: uuid.UUID) -> Any:
+    # A viewer whose share was revoked keeps their reservations (hidden from
+    # the owner, counted for the others) but no longer sees the list.
+    return R.wishlist_id.in_(
+        select(ShareRecord.wishlist_id).where(ShareRecord.viewer_id == reserver_id)
+    )
+
+
+def _entries(reserver_id: uuid.UUID) -> Query:
+    return (
+        select(*_COLUMNS, *item_rows.COLUMNS, *wishlist_rows.columns())
+        .select_from(R)
+        .join(I, I.id == R.item_id)
+        .join(W, W.id == R.wishlist_id)
+        .outerjoin(UserRecord, UserRecord.id == W.owner_id)
+        .where(R.reserver_id == reserver_id, _still_viewer(reserver_id))
+    )
+
+
+def _entry(row: Sequence[Any]) -> ShoppingEntry:
+    n, m = len(_COLUMNS), len(item_rows.COLUMNS)
+    values = tuple(row)
+    return ShoppingEntry(
+        reservation=Reservation(*values[:n]),
+        item=item_rows.to_item(values[n : n + m]),
+        wishlist=wishlist_rows.to_wishlist(values[n + m :]),
+    )
+
+
+def page_query(reserver_id: uuid.UUID, page: PageRequest) -> Query:
+    query = _entries(reserver_id)
+    if page.after is not None:
+        query = query.where(tuple_(R.created_at, R.id) < (page.after.at, page.after.id))
+    return query.order_by(R.created_at.desc(), R.id.desc()).limit(page.fetch)
+
+
+async def page_of_reserver(
+    session: AsyncSession, reserver_id: uuid.UUID, page: PageRequest
+) -> Page[ShoppingEntry]:
+    rows = (await session.execute(page_query(reserver_id, page))).all()
+    return page_of(
+        [_entry(r) for r in rows],
+        page,
+        lambda e: Cursor(e.reservation.created_at, e.reservation.id),
+    )
+
+
+async def entry(
+    session: AsyncSession, reservation_id: uuid.UUID, reserver_id: uuid.UUID
+) -> ShoppingEntry | None:
+    row = (await session.execute(_entries(reserver_id).where(R.id == reservation_id))).one_or_none()
+    return _entry(row) if row else None
+
+
+async def entry_on_item(
+    session: AsyncSession, item_id: uuid.UUID, reserver_id: uuid.UUID
+) -> ShoppingEntry | None:
+    row = (await session.execute(_entries(reserver_id).where(R.item_id == item_id))).one_or_none()
+    return _entry(row) if row else None
+
+
+async def set_purchased(
+    session: AsyncSession, reservation_id: uuid.UUID, reserver_id: uuid.UUID, purchased: bool
+) -> None:
+    await session.execute(
+        update(R)
+        .where(R.id == reservation_id, R.reserver_id == reserver_id)
+        .values(purchased=purchased, updated_at=func.now())
+    )
+
+
+# --- a deleted account ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Held:
+    """A reservation a user held, with what others need to be told about its end."""
+
+    item: Item
+    wishlist_id: uuid.UUID
+
+
+async def held_by(session: AsyncSession, reserver_id: uuid.UUID) -> list[Held]:
+    rows = (
+        await session.execute(
+            select(*item_rows.COLUMNS)
+            .select_from(R)
+            .join(I, I.id == R.item_id)
+            .where(R.reserver_id == reserver_id)
+            .order_by(R.created_at, R.id)
+        )
+    ).all()
+    return [Held(item_rows.to_item(r), r.wishlist_id) for r in rows]
+
+
+async def remove_held_by(session: AsyncSession, reserver_id: uuid.UUID) -> None:
+    await session.execute(delete(R).where(R.reserver_id == reserver_id))

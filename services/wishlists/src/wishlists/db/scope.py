@@ -1,0 +1,74 @@
+"""Transactions that tell PostgreSQL whom they run for, which row-level security reads.
+
+Every transaction of this service starts here: :func:`for_user` for a
+signed-in caller, :func:`for_link` for a share link (with or without a
+caller), :func:`for_system` for event consumers. The settings are
+transaction-local (``set_config(..., true)``), so a pooled connection carries
+nothing into the next transaction. A transaction that skipped this sees no
+rows at all: forgetting fails closed.
+
+:func:`elevated` lifts the policies inside a caller's transaction for the
+queries that must look past the caller, which is only "who else is told about
+this" (the viewers to notify of a reservation, the reservers of a deleted
+item). Their results go into event recipient lists, never into a response.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+USER = "app.user_id"
+LINK = "app.link_hash"
+SYSTEM = "app.system"
+
+
+async def _set(session: AsyncSession, **values: str) -> None:
+    settings = {USER: values.get("user", ""), LINK: values.get("link", "")}
+    if "system" in values:
+        settings[SYSTEM] = values["system"]
+    await session.execute(
+        select(*(func.set_config(name, value, True) for name, value in settings.items()))
+    )
+
+
+@asynccontextmanager
+async def for_user(session: AsyncSession, user_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+    """A transaction for ``user_id``: commits when the block ends, rolls back on an error."""
+    async with session.begin():
+        await _set(session, user=str(user_id))
+        yield session
+
+
+@asynccontextmanager
+async def for_link(
+    session: AsyncSession, token_hash: bytes, user_id: uuid.UUID | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A transaction that may read the list behind a share link (and act as ``user_id``)."""
+    async with session.begin():
+        await _set(session, user=str(user_id) if user_id else "", link=token_hash.hex())
+        yield session
+
+
+@asynccontextmanager
+async def for_system(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A transaction that sees every row: for event consumers, which act for nobody."""
+    async with session.begin():
+        await _set(session, system="on")
+        yield session
+
+
+@asynccontextmanager
+async def elevated(session: AsyncSession) -> AsyncIterator[None]:
+    """Lifts row-level security for the block, inside the caller's transaction.
+
+    Not restored when the block raises: the transaction is failing then, and
+    its settings end with it.
+    """
+    await session.execute(select(func.set_config(SYSTEM, "on", True)))
+    yield
+    await session.execute(select(func.set_config(SYSTEM, "", True)))

@@ -1,0 +1,1 @@
+"""Wishlists' events: those it publishes (outbox) and auth's it consumes (inbox)."""

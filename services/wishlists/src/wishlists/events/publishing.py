@@ -1,0 +1,201 @@
+"""The events wishlists publishes, each added to the outbox inside the caller's transaction.
+
+Payloads are built here from domain records only. Item data goes through
+:func:`wishlists.domain.surprise.disclose` for an audience that may be the
+owner, and every recipient list through
+:func:`wishlists.domain.surprise.recipients`, so no event can carry
+reservation facts to the owner or name the owner as a recipient. Reservation
+events say how much of an item is reserved in total (what viewers see anyway)
+and never who reserved it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wishlist_shared.events import (
+    ItemAdded,
+    ItemDeleted,
+    ItemReserved,
+    ItemSnapshot,
+    ItemUpdated,
+    ReservationCancelled,
+    WishlistDeleted,
+    WishlistRef,
+    WishlistShared,
+)
+from wishlist_shared.outbox import add_event
+from wishlists.db.tables import outbox
+from wishlists.domain.model import Item, ShareVia, Wishlist
+from wishlists.domain.reservations import shown_reserved
+from wishlists.domain.surprise import Audience, disclose, recipients
+from wishlists.domain.validation import format_price
+
+CancelReason = Literal["cancelled", "reserver_deleted"]
+DeleteReason = Literal["deleted", "owner_deleted"]
+
+
+def wishlist_ref(wishlist: Wishlist) -> WishlistRef:
+    return WishlistRef(
+        id=wishlist.id,
+        title=wishlist.title,
+        owner_id=wishlist.owner_id,
+        owner_display_name=wishlist.owner_display_name,
+        occasion_date=wishlist.occasion_date,
+    )
+
+
+def item_snapshot(item: Item) -> ItemSnapshot:
+    """The item as anyone may read it, its owner included."""
+    view = disclose(item, Audience.ANYONE)
+    shown = view.item
+    return ItemSnapshot(
+        id=shown.id,
+        title=shown.title,
+        url=shown.url,
+        price=format_price(shown.price),
+        currency=shown.currency,
+        image_url=shown.image_url,
+        quantity=shown.quantity,
+        priority=shown.priority,
+        notes=shown.notes,
+        created_at=shown.created_at,
+        updated_at=shown.updated_at,
+    )
+
+
+async def wishlist_shared(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    *,
+    share_id: uuid.UUID,
+    viewer_id: uuid.UUID,
+    via: ShareVia,
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        WishlistShared(
+            wishlist=wishlist_ref(wishlist),
+            share_id=share_id,
+            viewer_id=viewer_id,
+            via=via,
+            recipient_ids=recipients(wishlist.owner_id, [viewer_id]),
+        ),
+    )
+
+
+async def item_added(
+    session: AsyncSession, wishlist: Wishlist, item: Item, viewers: Iterable[uuid.UUID]
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        ItemAdded(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            recipient_ids=recipients(wishlist.owner_id, viewers),
+        ),
+    )
+
+
+async def item_updated(
+    session: AsyncSession, wishlist: Wishlist, item: Item, viewers: Iterable[uuid.UUID]
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        ItemUpdated(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            recipient_ids=recipients(wishlist.owner_id, viewers),
+        ),
+    )
+
+
+async def item_deleted(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    item: Item,
+    *,
+    viewers: Iterable[uuid.UUID],
+    reservers: Iterable[uuid.UUID],
+) -> None:
+    """Tells the viewers the item is gone, and names those of them who had reserved it.
+
+    Reservers who are no longer viewers are not told: they lost sight of the
+    list when their share was revoked.
+    """
+    seeing = recipients(wishlist.owner_id, viewers)
+    await add_event(
+        session,
+        outbox,
+        ItemDeleted(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            viewer_ids=seeing,
+            recipient_ids=recipients(wishlist.owner_id, (r for r in reservers if r in set(seeing))),
+        ),
+    )
+
+
+async def item_reserved(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    item: Item,
+    *,
+    reserved: int,
+    viewers: Iterable[uuid.UUID],
+    reserver_id: uuid.UUID,
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        ItemReserved(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            reserved_quantity=shown_reserved(item.quantity, reserved),
+            recipient_ids=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
+        ),
+    )
+
+
+async def reservation_cancelled(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    item: Item,
+    *,
+    reserved: int,
+    viewers: Iterable[uuid.UUID],
+    reserver_id: uuid.UUID,
+    reason: CancelReason,
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        ReservationCancelled(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            reserved_quantity=shown_reserved(item.quantity, reserved),
+            reason=reason,
+            recipient_ids=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
+        ),
+    )
+
+
+async def wishlist_deleted(
+    session: AsyncSession, wishlist: Wishlist, *, viewers: Iterable[uuid.UUID], reason: DeleteReason
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        WishlistDeleted(
+            wishlist=wishlist_ref(wishlist),
+            reason=reason,
+            recipient_ids=recipients(wishlist.owner_id, viewers),
+        ),
+    )

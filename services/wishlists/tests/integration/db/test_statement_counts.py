@@ -1,0 +1,124 @@
+"""Reading a list costs the same few statements whether it holds one item or hundreds.
+
+The routes are called in-process on a real database, with every statement
+counted as the driver sends it: a query per item or per reservation (N+1)
+would make the big list cost more.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from wishlist_shared.jwt import AccessClaims
+from wishlists.api.routes import reservations, shares, wishlists
+from wishlists.domain.pagination import PageRequest
+
+if TYPE_CHECKING:
+    from conftest import Seed
+
+
+def claims_of(user: uuid.UUID) -> AccessClaims:
+    now = int(time.time())
+    return AccessClaims(
+        subject=user, token_id="t", session_id=None, issued_at=now, expires_at=now + 60
+    )
+
+
+async def _statements(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    call: Callable[[AsyncSession], Awaitable[Any]],
+) -> tuple[int, Any]:
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with sessions() as session:
+            result = await call(session)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    return len(sent), result
+
+
+async def _list_with(
+    seed: Seed, items: int, viewers: int
+) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A list with ``items`` items, each reserved by each of ``viewers`` viewers."""
+    owner = await seed.user("Olga")
+    wishlist = await seed.wishlist(owner)
+    watching = [await seed.user(f"V{n}") for n in range(viewers)]
+    for viewer in watching:
+        await seed.share(wishlist, owner, viewer)
+    for _ in range(items):
+        item = await seed.item(wishlist, owner, quantity=99)
+        for viewer in watching:
+            await seed.reservation(item, wishlist, viewer)
+    return owner, watching[0], wishlist
+
+
+async def test_a_list_reads_in_the_same_statements_however_big(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], seed: Seed
+) -> None:
+    small_owner, small_viewer, small = await _list_with(seed, items=1, viewers=1)
+    big_owner, big_viewer, big = await _list_with(seed, items=60, viewers=5)
+
+    for user, wishlist_id, size in (
+        (small_viewer, small, 1),
+        (big_viewer, big, 60),
+        (small_owner, small, 1),
+        (big_owner, big, 60),
+    ):
+        counted, detail = await _statements(
+            engine,
+            sessions,
+            lambda s, u=user, w=wishlist_id: wishlists.read_wishlist(w, claims_of(u), s),
+        )
+        assert len(detail.items) == size
+        # Scope, list with role, items, and for a viewer the tallies.
+        assert counted == (4 if user in (small_viewer, big_viewer) else 3), counted
+    big_detail = await _statements(
+        engine, sessions, lambda s: wishlists.read_wishlist(big, claims_of(big_viewer), s)
+    )
+    assert {i.reserved_quantity for i in big_detail[1].items} == {5}
+
+
+async def test_pages_read_in_the_same_statements_however_full(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], seed: Seed
+) -> None:
+    _, small_viewer, _ = await _list_with(seed, items=1, viewers=1)
+    big_owner, big_viewer, big = await _list_with(seed, items=40, viewers=3)
+    page = PageRequest(limit=200)
+
+    costs = {}
+    for viewer in (small_viewer, big_viewer):
+        costs[viewer] = (
+            await _statements(
+                engine,
+                sessions,
+                lambda s, v=viewer: reservations.my_reservations(claims_of(v), s, page),
+            ),
+            await _statements(
+                engine,
+                sessions,
+                lambda s, v=viewer: wishlists.list_shared_with_me(claims_of(v), s, page),
+            ),
+        )
+    (small_reservations, small_shared), (big_reservations, big_shared) = costs.values()
+    assert len(big_reservations[1].items) == 40
+    assert small_reservations[0] == big_reservations[0]
+    assert small_shared[0] == big_shared[0]
+
+    shares_cost, shares_page = await _statements(
+        engine, sessions, lambda s: shares.list_shares(big, claims_of(big_owner), s, page)
+    )
+    assert len(shares_page.items) == 3
+    assert shares_cost == 3
