@@ -28,6 +28,9 @@ def create_service_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     json_logging.configure(service, settings.log_level, settings.log_json)
+    # A trailing-slash redirect would name the process's own address, which
+    # clients behind the gateway must never see: "/x/" is simply a 404.
+    fastapi_kwargs.setdefault("redirect_slashes", False)
     app = FastAPI(title=f"wishlist {service}", lifespan=lifespan, **fastapi_kwargs)
     app.state.settings = settings
     problems.install(app, domain_errors)

@@ -76,9 +76,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "rabbitmq": lambda: _broker_connected(broker),
         },
         domain_errors=DOMAIN_ERRORS,
-        # A redirect would name this service's own address, which clients
-        # behind the gateway must never see; "/wishlists/" is simply a 404.
-        redirect_slashes=False,
     )
     app.state.runtime = Runtime(settings=settings, sessions=sessions)
     # The gateway checked the token already; checking again here means a
