@@ -5,27 +5,91 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
+from faststream.rabbit import RabbitBroker
+from redis.asyncio import Redis
 
+from notifier import api
+from notifier.api.errors import DOMAIN_ERRORS
+from notifier.api.runtime import Runtime
+from notifier.db.tables import outbox
+from notifier.events.consumers import subscribe_all
+from notifier.events.push import RedisPushPublisher
 from notifier.settings import Settings
 from wishlist_shared.db import engine as db
+from wishlist_shared.jwt import JWKSClient, TokenVerifier
+from wishlist_shared.messaging import create_broker, run_broker
+from wishlist_shared.outbox import OutboxRelay
+from wishlist_shared.revocation import RevocationList
+from wishlist_shared.security import TokenChecker
 from wishlist_shared.service import create_service_app
 
 SERVICE = "notifier"
 
 
+async def _broker_connected(broker: RabbitBroker) -> None:
+    if not await broker.ping(timeout=1.0):
+        raise ConnectionError("not connected to RabbitMQ")
+
+
+async def _redis_answers(redis: Redis) -> None:
+    await redis.ping()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = db.create_engine(settings.database_url, SERVICE, pool_size=settings.db_pool_size)
+    sessions = db.session_factory(engine)
+    redis = Redis.from_url(settings.redis_url)
+    broker = create_broker(settings, service=SERVICE)
+    # Queues are declared when the broker starts, so before it does.
+    subscribe_all(broker, settings, sessions)
+    # The outbox here holds pushes, relayed to Redis pub/sub rather than RabbitMQ.
+    pushes = OutboxRelay(
+        engine,
+        outbox,
+        RedisPushPublisher(redis, settings.redis_prefix),
+        poll_interval=settings.push_poll_seconds,
+    )
+    # Never through a proxy from the environment: auth is an internal neighbour.
+    jwks_http = httpx.AsyncClient(trust_env=False)
+    jwks = JWKSClient(
+        settings.jwks_url,
+        jwks_http,
+        max_age=settings.jwks_max_age_seconds,
+        min_refetch_interval=settings.jwks_min_refetch_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with run_broker(broker, settings):
+            await pushes.start()
+            try:
+                yield
+            finally:
+                await pushes.stop()
+        await jwks_http.aclose()
+        await redis.aclose()
         await engine.dispose()
 
-    return create_service_app(
+    app = create_service_app(
         service=SERVICE,
         settings=settings,
         lifespan=lifespan,
-        readiness={"database": lambda: db.ping(engine)},
+        readiness={
+            "database": lambda: db.ping(engine),
+            "redis": lambda: _redis_answers(redis),
+            "rabbitmq": lambda: _broker_connected(broker),
+        },
+        domain_errors=DOMAIN_ERRORS,
     )
+    app.state.runtime = Runtime(settings=settings, sessions=sessions)
+    # The gateway checked the token already; checking again here means a
+    # request that reaches the service some other way is refused all the same.
+    app.state.token_checker = TokenChecker(
+        TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        RevocationList(redis, settings.redis_prefix),
+    )
+    api.mount(app)
+    return app

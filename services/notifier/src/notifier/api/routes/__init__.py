@@ -1,0 +1,1 @@
+"""The notifier's routers, one module per resource."""

@@ -1,0 +1,218 @@
+"""Queries on notifications: creating them with their pushes, pages, read state, erasure."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifier.db.tables import deleted_users, notifications, outbox
+from notifier.domain.notifications import Notification, Planned
+from notifier.domain.pagination import Direction
+from notifier.events.push import push_key
+from wishlist_shared.outbox import CORRELATION_HEADER, PENDING, notify_channel
+
+n = notifications.c
+
+
+def _notification(
+    id_: uuid.UUID, kind: str, created_at: datetime, read_at: datetime | None, data: object
+) -> Notification:
+    return Notification.model_validate(
+        {
+            "id": id_,
+            "kind": kind,
+            "created_at": created_at,
+            "read": read_at is not None,
+            "data": data,
+        }
+    )
+
+
+async def deleted_among(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    ids = list(set(user_ids))
+    if not ids:
+        return set()
+    rows = await session.scalars(
+        select(deleted_users.c.user_id).where(deleted_users.c.user_id.in_(ids))
+    )
+    return set(rows)
+
+
+async def lock_users(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> None:
+    """Holds each user's lock until the transaction ends, taken in sorted order (no deadlock).
+
+    Everything that writes a user's notifications takes it first: two events
+    for one recipient then commit in the order of their ``seq`` (so a client
+    that has seen one has seen everything before it, and "after" never skips
+    a late commit), and an erasure cannot interleave with a notification being
+    written for (or naming) the user it erases.
+    """
+    for user_id in sorted(set(user_ids)):
+        await session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"notifier:{user_id}", 0)))
+        )
+
+
+async def create(
+    session: AsyncSession, event_id: uuid.UUID, planned: Planned, correlation_id: str
+) -> list[Notification]:
+    """Saves one notification per recipient not notified of ``event_id`` yet, and their pushes.
+
+    Call inside the transaction that claimed the event, holding
+    :func:`lock_users` for the recipients and the owner.
+    """
+    created: list[Notification] = []
+    for recipient in planned.recipients:
+        row = (
+            await session.execute(
+                insert(notifications)
+                .values(
+                    id=uuid.uuid4(),
+                    event_id=event_id,
+                    recipient_id=recipient,
+                    kind=planned.kind,
+                    owner_id=planned.owner_id,
+                    data=planned.data,
+                )
+                # The inbox already makes a redelivery skip; this makes it so
+                # even for a handler that forgot to claim.
+                .on_conflict_do_nothing(constraint="uq_notifications_event_recipient")
+                .returning(n.id, n.kind, n.created_at, n.read_at, n.data)
+            )
+        ).first()
+        if row is None:
+            continue
+        notification = _notification(*row)
+        await session.execute(
+            outbox.insert().values(
+                event_id=notification.id,
+                routing_key=push_key(recipient),
+                body=notification.message(),
+                headers={CORRELATION_HEADER: correlation_id},
+            )
+        )
+        created.append(notification)
+    if created:
+        # Wakes the push relay at commit (one wake-up per transaction).
+        await session.execute(select(func.pg_notify(notify_channel(outbox), "")))
+    return created
+
+
+async def seq_of(
+    session: AsyncSession, recipient: uuid.UUID, notification_id: uuid.UUID
+) -> int | None:
+    """The ``seq`` of the recipient's notification, None when it is not theirs or not at all."""
+    seq: int | None = await session.scalar(
+        select(n.seq).where(n.id == notification_id, n.recipient_id == recipient)
+    )
+    return seq
+
+
+async def page(
+    session: AsyncSession,
+    recipient: uuid.UUID,
+    *,
+    direction: Direction,
+    beyond: int | None,
+    unread_only: bool,
+    fetch: int,
+) -> list[tuple[int, Notification]]:
+    """Up to ``fetch`` notifications of ``recipient`` strictly beyond ``seq`` ``beyond``."""
+    query: Select[tuple[int, uuid.UUID, str, datetime, datetime | None, object]] = select(
+        n.seq, n.id, n.kind, n.created_at, n.read_at, n.data
+    ).where(n.recipient_id == recipient)
+    if unread_only:
+        query = query.where(n.read_at.is_(None))
+    if direction == "newest_first":
+        if beyond is not None:
+            query = query.where(n.seq < beyond)
+        query = query.order_by(n.seq.desc())
+    else:
+        if beyond is not None:
+            query = query.where(n.seq > beyond)
+        query = query.order_by(n.seq.asc())
+    rows = (await session.execute(query.limit(fetch))).all()
+    return [
+        (row.seq, _notification(row.id, row.kind, row.created_at, row.read_at, row.data))
+        for row in rows
+    ]
+
+
+async def unread_count(session: AsyncSession, recipient: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count()).where(n.recipient_id == recipient, n.read_at.is_(None))
+    )
+    return int(count or 0)
+
+
+async def mark_read(
+    session: AsyncSession, recipient: uuid.UUID, notification_id: uuid.UUID
+) -> bool:
+    """Marks it read (a second time changes nothing); False when it is not the recipient's."""
+    found = await session.scalar(
+        update(notifications)
+        .where(n.id == notification_id, n.recipient_id == recipient)
+        # Keeps the first time it was read.
+        .values(read_at=func.coalesce(n.read_at, func.now()))
+        .returning(n.id)
+    )
+    return found is not None
+
+
+async def mark_all_read(session: AsyncSession, recipient: uuid.UUID) -> None:
+    await session.execute(
+        update(notifications)
+        .where(n.recipient_id == recipient, n.read_at.is_(None))
+        .values(read_at=func.now())
+    )
+
+
+async def forget_user(session: AsyncSession, user_id: uuid.UUID) -> int:
+    """Erases a deleted user: their notifications and pending pushes, their name in others'.
+
+    The user is remembered as deleted so that an event still on its way
+    neither notifies nor names them. Returns how many notifications went.
+    """
+    await session.execute(insert(deleted_users).values(user_id=user_id).on_conflict_do_nothing())
+    removed = (
+        await session.scalars(
+            notifications.delete().where(n.recipient_id == user_id).returning(n.id)
+        )
+    ).all()
+    await session.execute(
+        outbox.delete().where(outbox.c.routing_key == push_key(user_id), outbox.c.state == PENDING)
+    )
+    await session.execute(
+        update(notifications)
+        .where(n.owner_id == user_id)
+        .values(
+            data=func.jsonb_set(
+                n.data,
+                literal_column("'{wishlist,owner_display_name}'::text[]"),
+                literal_column("'null'::jsonb"),
+            )
+        )
+    )
+    # Pushes not sent yet carry the name too (pending rows are few: the
+    # partial index on them serves this).
+    o = outbox.c
+    await session.execute(
+        update(outbox)
+        .where(
+            o.state == PENDING,
+            o.body["notification"]["data"]["wishlist"]["owner_id"].astext == str(user_id),
+        )
+        .values(
+            body=func.jsonb_set(
+                o.body,
+                literal_column("'{notification,data,wishlist,owner_display_name}'::text[]"),
+                literal_column("'null'::jsonb"),
+            )
+        )
+    )
+    return len(removed)

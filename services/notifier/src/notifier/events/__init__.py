@@ -1,0 +1,1 @@
+"""The notifier's events: those it consumes (inbox) and the pushes it relays to Redis (outbox)."""
