@@ -243,6 +243,21 @@ async def test_event_with_no_bound_queue_lands_in_the_unrouted_queue(
     await channel.queue_delete(unrouted.name)
 
 
+async def test_unrouted_events_are_capped_dropping_the_oldest_first(
+    make_broker: BrokerFactory, settings: ServiceSettings, rabbit: AbstractRobustConnection
+) -> None:
+    capped = settings.model_copy(update={"unrouted_max_messages": 2})
+    publisher = await started_publisher(make_broker, capped)
+    sent = [await publish_thing(publisher, n) for n in (1, 2, 3)]
+
+    channel = await rabbit.channel()
+    unrouted = await channel.declare_queue(f"{capped.events_exchange}.unrouted", passive=True)
+    kept = [await eventually(lambda: unrouted.get(no_ack=True, fail=False)) for _ in range(2)]
+    assert [m.message_id for m in kept] == [str(e.id) for e in sent[1:]]
+    assert await unrouted.get(no_ack=True, fail=False) is None
+    await channel.queue_delete(unrouted.name)
+
+
 async def test_unroutable_event_is_not_confirmed_until_the_unrouted_queue_is_back(
     make_broker: BrokerFactory, settings: ServiceSettings, rabbit: AbstractRobustConnection
 ) -> None:

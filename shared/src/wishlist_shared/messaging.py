@@ -125,8 +125,16 @@ def unrouted_exchange(settings: ServiceSettings) -> RabbitExchange:
 
 
 def unrouted_queue(settings: ServiceSettings) -> RabbitQueue:
+    # Events nobody consumes (yet) would otherwise pile up forever: keep them
+    # long enough for a consumer deployed late, and drop the oldest past a cap.
+    arguments: QuorumQueueArgs = {
+        **_expiry(settings),
+        "x-max-length": settings.unrouted_max_messages,
+        "x-overflow": "drop-head",
+        "x-message-ttl": settings.unrouted_max_age_seconds * 1000,
+    }
     return RabbitQueue(
-        f"{settings.events_exchange}.unrouted", QueueType.QUORUM, arguments=_expiry(settings)
+        f"{settings.events_exchange}.unrouted", QueueType.QUORUM, arguments=arguments
     )
 
 

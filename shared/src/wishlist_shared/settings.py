@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     """Prefix of this service's queue names; tests set a unique one per test."""
     queue_expiry_seconds: int = 0
     """Drop this service's queues after this long unused; 0 keeps them (production)."""
+    unrouted_max_messages: int = 100_000
+    """Events kept that no queue was bound for yet; beyond it the oldest go first."""
+    unrouted_max_age_seconds: int = 7 * 24 * 3600
+    """How long an event no queue was bound for is kept, for a consumer deployed late."""
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis for rate limits, revoked tokens and real-time fan-out."""
     redis_prefix: str = "wl:"
