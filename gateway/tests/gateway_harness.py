@@ -53,7 +53,8 @@ class _InTaskServer(uvicorn.Server):
 class LoopbackServer:
     """Serves an ASGI app (a fake service, the gateway itself) on a free loopback port."""
 
-    def __init__(self, app: ASGIApp, *, lifespan: bool = False) -> None:
+    def __init__(self, app: ASGIApp, *, lifespan: bool = False, **options: Any) -> None:
+        """``options`` go to ``uvicorn.Config`` (``ws_ping_interval=0.2``)."""
         # Bound here and handed to uvicorn: a port picked now and bound later
         # could be taken in between by another test run on the machine.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -71,6 +72,7 @@ class LoopbackServer:
             # --no-proxy-headers).
             proxy_headers=False,
             timeout_graceful_shutdown=5,
+            **options,
         )
         self._server = _InTaskServer(config)
         self._task: asyncio.Task[None] | None = None

@@ -8,7 +8,7 @@ import uuid
 from redis.asyncio import Redis
 
 from wishlist_shared.jwt import LEEWAY_SECONDS, AccessClaims
-from wishlist_shared.revocation import RevocationList
+from wishlist_shared.revocation import RevocationList, Revoked
 from wishlist_shared.testing.stack import Namespace
 
 
@@ -38,3 +38,28 @@ async def test_revoking_a_session_revokes_each_of_its_tokens_and_no_other(
     assert await revocations.is_revoked(_claims(session))
     assert not await revocations.is_revoked(_claims(other))
     assert not await revocations.is_revoked(_claims())
+
+
+async def test_revocations_are_announced_on_the_channel_after_the_keys_are_written(
+    redis: Redis, namespace: Namespace
+) -> None:
+    revocations = RevocationList(redis, namespace.redis_prefix)
+    session, claims = uuid.uuid4(), _claims()
+    pubsub = redis.pubsub()
+    await pubsub.subscribe(revocations.channel)
+    try:
+        await revocations.revoke_token(claims.token_id, seconds_left=60)
+        await revocations.revoke_sessions([session], seconds=900)
+        announced: list[Revoked] = []
+        deadline = time.monotonic() + 5
+        while len(announced) < 2:
+            assert time.monotonic() < deadline, f"only {announced} announced within 5 s"
+            # None for the subscription's confirmation, which is skipped.
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:
+                announced.append(Revoked.from_json(message["data"]))
+    finally:
+        await pubsub.aclose()
+    assert announced[0].covers(claims)
+    assert announced[1].covers(_claims(session))
+    assert not announced[1].covers(_claims(uuid.uuid4()))

@@ -26,6 +26,8 @@ from gateway.api.access import RateLimits
 from gateway.api.deps import Gateway
 from gateway.api.proxy import Upstream
 from gateway.api.router import router
+from gateway.realtime.hub import Hub
+from gateway.realtime.tickets import Tickets
 from gateway.settings import Settings
 from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
 from wishlist_shared.jwt import JWKSClient, TokenVerifier
@@ -92,6 +94,13 @@ def open_gateway(settings: Settings, own_openapi: Callable[[], dict[str, Any]]) 
             cache_seconds=settings.openapi_cache_seconds,
             timeout=settings.openapi_fetch_timeout,
         ),
+        tickets=Tickets(redis, settings.redis_prefix),
+        hub=Hub(
+            settings.redis_url,
+            settings.redis_prefix,
+            timeout=settings.redis_timeout_seconds,
+            heartbeat=settings.ws_redis_heartbeat_seconds,
+        ),
     )
 
 
@@ -110,8 +119,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await gateway.aclose()
+        # The relay's pub/sub connection lives as long as the app.
+        await gateway.hub.start()
+        try:
+            yield
+        finally:
+            await gateway.hub.stop()
+            await gateway.aclose()
 
     app = create_service_app(
         service=SERVICE,

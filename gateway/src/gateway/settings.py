@@ -86,6 +86,11 @@ class Settings(ServiceSettings):
     redis_timeout_seconds: float = Field(default=1.0, gt=0)
     """Seconds to wait for Redis; a stalled Redis must fail requests fast, not hang them."""
 
+    ws_send_queue_size: int = Field(default=256, ge=1)
+    """Notifications waiting for one slow WebSocket; beyond, it is closed with 4008 (resume)."""
+    ws_redis_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    """Seconds of pub/sub silence before the relay PINGs Redis; as long again unanswered: lost."""
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:

@@ -243,7 +243,11 @@ async def test_the_document_needs_no_token_and_every_service_down_is_no_error(
     response = await gateway.client.get("/api/v1/openapi.json")
 
     assert response.status_code == 200
-    assert list(response.json()["paths"]) == ["/api/v1/openapi.json"]
+    paths = response.json()["paths"]
+    assert sorted(paths) == ["/api/v1/openapi.json", "/api/v1/realtime/ticket"]
+    # The gateway's own routes: the document is public, the ticket is not.
+    assert paths["/api/v1/openapi.json"]["get"]["security"] == []
+    assert paths["/api/v1/realtime/ticket"]["post"]["security"] == [{"bearerAuth": []}]
 
 
 async def test_docs_page_points_at_the_merged_document(gateway: RunningGateway) -> None:

@@ -3,21 +3,76 @@
 Auth writes here (logout, password change, refresh-token reuse, account
 deletion); the gateway and every service read here after verifying a token's
 signature. A token is revoked when its own ``jti`` or its session is listed.
+
+Each revocation is also announced on the pub/sub channel
+``{prefix}revocations`` (:class:`Revoked` as JSON), so that holders of
+long-lived connections (the gateway's WebSockets) can end them at once
+instead of waiting for the token to expire. The announcement follows the
+key in the same round trip: a listener that subscribes and then reads the
+keys cannot miss a revocation.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from wishlist_shared.jwt import LEEWAY_SECONDS, AccessClaims
 
 
+def revocations_channel(prefix: str) -> str:
+    """The pub/sub channel on which revocations are announced."""
+    return f"{prefix}revocations"
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """One announcement: these tokens and every token of these sessions are dead."""
+
+    token_ids: frozenset[str] = frozenset()
+    session_ids: frozenset[uuid.UUID] = frozenset()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "token_ids": sorted(self.token_ids),
+                "session_ids": sorted(str(s) for s in self.session_ids),
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Revoked:
+        """The announcement in ``text``; ``ValueError`` when it is not one."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("a revocation is a JSON object")
+        token_ids = data.get("token_ids", [])
+        session_ids = data.get("session_ids", [])
+        if not isinstance(token_ids, list) or not isinstance(session_ids, list):
+            raise ValueError("token_ids and session_ids are lists")
+        return cls(
+            token_ids=frozenset(str(t) for t in token_ids),
+            session_ids=frozenset(uuid.UUID(str(s)) for s in session_ids),
+        )
+
+    def covers(self, claims: AccessClaims) -> bool:
+        """True when the token with these claims is among the revoked."""
+        return claims.token_id in self.token_ids or (
+            claims.session_id is not None and claims.session_id in self.session_ids
+        )
+
+
 class RevocationList:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
+
+    @property
+    def channel(self) -> str:
+        return revocations_channel(self.prefix)
 
     def _token_key(self, jti: str) -> str:
         return f"{self.prefix}revoked:jti:{jti}"
@@ -26,8 +81,11 @@ class RevocationList:
         return f"{self.prefix}revoked:sid:{sid}"
 
     async def revoke_token(self, jti: str, seconds_left: int) -> None:
-        # Verifiers accept a token LEEWAY_SECONDS past its exp: so must the entry last.
-        await self.redis.set(self._token_key(jti), b"1", ex=max(0, seconds_left) + LEEWAY_SECONDS)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            # Verifiers accept a token LEEWAY_SECONDS past its exp: so must the entry last.
+            pipe.set(self._token_key(jti), b"1", ex=max(0, seconds_left) + LEEWAY_SECONDS)
+            pipe.publish(self.channel, Revoked(token_ids=frozenset({jti})).to_json())
+            await pipe.execute()
 
     async def revoke_sessions(self, session_ids: list[uuid.UUID], seconds: int) -> None:
         """Revokes every access token of these sessions issued up to now.
@@ -40,6 +98,7 @@ class RevocationList:
         async with self.redis.pipeline(transaction=False) as pipe:
             for sid in session_ids:
                 pipe.set(self._session_key(sid), b"1", ex=seconds + LEEWAY_SECONDS)
+            pipe.publish(self.channel, Revoked(session_ids=frozenset(session_ids)).to_json())
             await pipe.execute()
 
     async def is_revoked(self, claims: AccessClaims) -> bool:

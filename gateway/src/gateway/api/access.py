@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from starlette.requests import HTTPConnection
 
 from gateway.api import forwarded
 from gateway.api.metrics import DEGRADED, REJECTIONS
@@ -113,9 +114,20 @@ def _degraded(check: str, exc: RedisError) -> None:
     log.warning("%s skipped, Redis failed: %r", check, exc)
 
 
-def bearer_token(request: Request) -> str | None:
-    """The token of the first ``Authorization: Bearer`` header, if there is one."""
-    value = request.headers.get("authorization")
+def unavailable() -> Problem:
+    """503: what access depends on in Redis cannot be reached."""
+    REJECTIONS.labels("authentication_unavailable").inc()
+    return Problem(
+        AUTH_UNAVAILABLE, "Access tokens cannot be checked right now; try again shortly."
+    )
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    """The token of the first ``Authorization: Bearer`` header, if there is one.
+
+    Of a request or of a WebSocket's handshake.
+    """
+    value = connection.headers.get("authorization")
     if value is None:
         return None
     scheme, _, token = value.partition(" ")
@@ -156,9 +168,6 @@ async def admit(
     except RedisError as exc:
         # Without the revocation list a logged-out token would pass: refuse.
         log.warning("revocation list unavailable: %r", exc)
-        REJECTIONS.labels("authentication_unavailable").inc()
-        raise Problem(
-            AUTH_UNAVAILABLE, "Access tokens cannot be checked right now; try again shortly."
-        ) from exc
+        raise unavailable() from exc
     await limits.spend(f"user:{claims.subject}")
     return Caller(address, claims, credentials=False)

@@ -13,6 +13,8 @@ from redis.asyncio import Redis
 from gateway.api.access import RateLimits
 from gateway.api.openapi import OpenAPIDocument
 from gateway.api.proxy import Upstream
+from gateway.realtime.hub import Hub
+from gateway.realtime.tickets import Tickets
 from gateway.settings import IPNetwork, Settings
 from wishlist_shared.jwt import JWKSClient
 from wishlist_shared.security import TokenChecker
@@ -29,6 +31,8 @@ class Gateway:
     tokens: TokenChecker
     limits: RateLimits
     openapi: OpenAPIDocument
+    tickets: Tickets
+    hub: Hub
 
     @property
     def trusted_proxies(self) -> Sequence[IPNetwork]:

@@ -6,7 +6,7 @@ service failing behind the gateway, and why are clients being turned away.
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 UPSTREAM_RESPONSES = Counter(
     "gateway_upstream_responses_total",
@@ -27,4 +27,13 @@ DEGRADED = Counter(
     "gateway_degraded_total",
     "Checks skipped because a dependency failed (the request went on without them)",
     ["check"],
+)
+SOCKETS_OPEN = Gauge(
+    "gateway_websockets_open",
+    "WebSockets this process is feeding now",
+)
+SOCKET_CLOSES = Counter(
+    "gateway_websocket_closes_total",
+    "WebSockets ended, by close code (4008: resume, 4401: credentials, 1013: unavailable)",
+    ["code"],
 )

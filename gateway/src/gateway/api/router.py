@@ -1,8 +1,9 @@
 """The one place that mounts the gateway's public routes.
 
 Every prefix of the routing table gets one route (any method) that checks the
-caller and forwards; the gateway's own public routes are the merged OpenAPI
-document and its docs page. Paths nothing matches get Starlette's 404, which
+caller and forwards; the gateway's own routes are the merged OpenAPI
+document and its docs page (public), and the real-time relay's ticket and
+WebSocket (:mod:`gateway.realtime.sockets`). Paths nothing matches get Starlette's 404, which
 the shared error handler turns into problem+json.
 """
 
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from gateway.api import access, forwarded, proxy, routing
 from gateway.api.deps import GatewayDep
+from gateway.realtime import sockets
 from wishlist_shared.problems import Problem, ProblemType
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -77,6 +79,8 @@ def router() -> APIRouter:
     )
     async def openapi_document(gateway: GatewayDep) -> JSONResponse:
         return JSONResponse(await gateway.openapi.document())
+
+    r.include_router(sockets.router())
 
     @r.get(DOCS_PATH, include_in_schema=False)
     async def docs() -> HTMLResponse:

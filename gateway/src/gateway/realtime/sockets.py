@@ -1,0 +1,341 @@
+"""The WebSocket at ``/ws`` and the ticket that opens it from a browser.
+
+One socket's life (:func:`relay`):
+
+1. authenticate: ``?ticket=`` (single use) or an ``Authorization: Bearer``
+   header; failing that, accept only to close with 4401;
+2. join the hub (subscribed, confirmed by Redis), accept the handshake, then
+   check the revocation list once more: a logout announced before the hub
+   listened is caught here;
+3. with ``?after=<id>``, replay from the notifier what came after that id,
+   oldest first, page by page, while live pushes wait in the socket's queue;
+4. go live: send what the queue holds, skipping ids already sent (the replay
+   overlaps the queue, and the notifier's push is at least once).
+
+The socket closes with 4401 when its token expires or is revoked, with 4008
+(resume) when its queue overflows or Redis is lost, and when the client goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from redis.exceptions import RedisError
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from gateway.api import access, forwarded
+from gateway.api.deps import Gateway, GatewayDep
+from gateway.api.metrics import SOCKET_CLOSES, SOCKETS_OPEN
+from gateway.realtime.hub import RESUME, UNAUTHORIZED, RelayUnavailable
+from gateway.realtime.tickets import TICKET_SECONDS, Grant
+from wishlist_shared import correlation
+from wishlist_shared.jwt import AccessClaims, InvalidToken
+from wishlist_shared.problems import Problem
+
+log = logging.getLogger(__name__)
+
+TICKET_PATH = "/api/v1/realtime/ticket"
+SOCKET_PATH = "/ws"
+REPLAY_PATH = "/api/v1/notifications"
+REPLAY_PAGE = 200
+
+BAD_REQUEST = 4400
+"""Close code: a malformed ``after``."""
+UNKNOWN_AFTER = 4404
+"""Close code: ``after`` is no notification of this user; reload, reconnect without it."""
+TOO_MANY = 4429
+"""Close code: over the rate limit; wait before reconnecting."""
+TRY_AGAIN_LATER = 1013
+"""Close code: Redis or the notifier cannot be reached right now."""
+
+# Enough to recognise the repeats that matter: live pushes overlapping the
+# replay (the newest ids) and the notifier's at-least-once re-sends.
+_SEEN_IDS = 4096
+_CLOSE_TIMEOUT_SECONDS = 10.0
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+class Ticket(BaseModel):
+    ticket: str
+    """Opens one socket: `GET /ws?ticket=<ticket>`, once, within `expires_in` seconds."""
+    expires_in: int
+
+
+class ReplayFailed(Exception):  # noqa: N818 - reads as the condition it reports
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class Session:
+    """One open socket: what the hub feeds it, and why it should close."""
+
+    def __init__(self, claims: AccessClaims, queue_size: int) -> None:
+        self.claims = claims
+        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(queue_size)
+        self.closing: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+        self._sent: OrderedDict[str, None] = OrderedDict()
+
+    def deliver(self, notification_id: str, text: str) -> None:
+        if self.closing.done():
+            return
+        try:
+            self.queue.put_nowait((notification_id, text))
+        except asyncio.QueueFull:
+            self.close(RESUME, "too slow; resume with after=")
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closing.done():
+            self.closing.set_result((code, reason))
+
+    def first_time(self, notification_id: str) -> bool:
+        """True once per id (among the last few thousand): repeats are not sent."""
+        if notification_id in self._sent:
+            return False
+        self._sent[notification_id] = None
+        if len(self._sent) > _SEEN_IDS:
+            self._sent.popitem(last=False)
+        return True
+
+
+def router() -> APIRouter:
+    r = APIRouter()
+
+    @r.post(
+        TICKET_PATH,
+        response_model=Ticket,
+        summary="A single-use ticket that opens the WebSocket",
+        description=f"Valid for {TICKET_SECONDS} s: `GET /ws?ticket=<ticket>`.",
+        tags=["realtime"],
+    )
+    async def issue_ticket(
+        request: Request,
+        gateway: GatewayDep,
+        # Declared so the OpenAPI document shows the route as authenticated;
+        # access.admit does the checking.
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Ticket:
+        caller = await access.admit(
+            request,
+            None,
+            address=_address(request, gateway),
+            tokens=gateway.tokens,
+            limits=gateway.limits,
+        )
+        token = access.bearer_token(request)
+        # Admitted: both are there.
+        assert caller.claims is not None
+        assert token is not None
+        claims = caller.claims
+        grant = Grant(
+            user_id=str(claims.subject),
+            session_id=str(claims.session_id) if claims.session_id else None,
+            expires_at=claims.expires_at,
+            token=token,
+        )
+        try:
+            ticket = await gateway.tickets.issue(grant)
+        except RedisError as exc:
+            raise access.unavailable() from exc
+        return Ticket(ticket=ticket, expires_in=TICKET_SECONDS)
+
+    @r.websocket(SOCKET_PATH)
+    async def relay(websocket: WebSocket) -> None:
+        gateway: Gateway = websocket.app.state.gateway
+        code, reason = await _open(websocket, gateway)
+        SOCKET_CLOSES.labels(str(code)).inc()
+        if websocket.client_state is WebSocketState.CONNECTING:
+            # Accepted only to say why it closes: a refused handshake is a
+            # bare 403 to a browser, a close code is not.
+            await websocket.accept()
+        with contextlib.suppress(Exception):
+            # A client that stopped reading cannot take a close frame either;
+            # the server's ping timeout ends such a connection.
+            await asyncio.wait_for(websocket.close(code, reason), _CLOSE_TIMEOUT_SECONDS)
+
+    return r
+
+
+async def _open(websocket: WebSocket, gateway: Gateway) -> tuple[int, str]:
+    """Checks the handshake, then serves the socket; the close code and reason."""
+    try:
+        admitted = await _authenticate(websocket, gateway)
+    except Problem as exc:
+        # Over the rate limit: the same budget as any request.
+        return TOO_MANY, str(exc)[:100]
+    except RedisError as exc:
+        log.warning("socket refused, Redis failed: %r", exc)
+        return TRY_AGAIN_LATER, "try again later"
+    if admitted is None:
+        return UNAUTHORIZED, "unauthorized"
+    claims, token = admitted
+    after_text = websocket.query_params.get("after")
+    try:
+        after = uuid.UUID(after_text) if after_text else None
+    except ValueError:
+        return BAD_REQUEST, "after is not a notification id"
+    return await _serve(websocket, gateway, claims, token, after)
+
+
+async def _serve(
+    websocket: WebSocket,
+    gateway: Gateway,
+    claims: AccessClaims,
+    token: str,
+    after: uuid.UUID | None,
+) -> tuple[int, str]:
+    """Runs the socket until it must close; returns the close code and reason."""
+    session = Session(claims, gateway.settings.ws_send_queue_size)
+    try:
+        await gateway.hub.join(session)
+    except RelayUnavailable:
+        return TRY_AGAIN_LATER, "try again later"
+    # Accepted once subscribed: when the client's handshake completes, every
+    # notification published from then on reaches it.
+    try:
+        await websocket.accept()
+    except Exception:
+        await gateway.hub.leave(session)
+        raise
+    SOCKETS_OPEN.inc()
+    try:
+        return await _feed(websocket, gateway, session, token, after)
+    finally:
+        SOCKETS_OPEN.dec()
+
+
+async def _feed(
+    websocket: WebSocket,
+    gateway: Gateway,
+    session: Session,
+    token: str,
+    after: uuid.UUID | None,
+) -> tuple[int, str]:
+    """Replays, relays and watches for the reasons to close, until one comes."""
+    claims = session.claims
+    expiry = asyncio.get_running_loop().call_later(
+        max(0.0, claims.expires_at - time.time()), session.close, UNAUTHORIZED, "token expired"
+    )
+    pump = asyncio.create_task(_pump(websocket, gateway, session, token, after))
+    listen = asyncio.create_task(_until_disconnect(websocket))
+    try:
+        # Joined first, checked second: a revocation is either already in the
+        # list or announced to the hub, which now knows this socket.
+        if await gateway.tokens.revocations.is_revoked(claims):
+            return UNAUTHORIZED, "token revoked"
+        waits: set[asyncio.Future[Any]] = {pump, listen, session.closing}
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if session.closing.done():
+            return session.closing.result()
+        if listen in done:
+            return 1000, "client left"
+        error = pump.exception()
+        if isinstance(error, ReplayFailed):
+            return error.code, error.reason
+        if error is not None:
+            log.warning("socket ended by an error: %r", error)
+        return TRY_AGAIN_LATER, "try again later"
+    except RedisError as exc:
+        log.warning("socket closed, Redis failed: %r", exc)
+        return TRY_AGAIN_LATER, "try again later"
+    finally:
+        expiry.cancel()
+        for task in (pump, listen):
+            task.cancel()
+        await asyncio.gather(pump, listen, return_exceptions=True)
+        # Leaving first: a slow client stops being fed before the close
+        # frame waits behind what it has not read.
+        await gateway.hub.leave(session)
+
+
+async def _pump(
+    websocket: WebSocket, gateway: Gateway, session: Session, token: str, after: uuid.UUID | None
+) -> None:
+    if after is not None:
+        async for notification in _replay(gateway, token, after):
+            notification_id = str(notification.get("id"))
+            if session.first_time(notification_id):
+                message = {"type": "notification", "notification": notification}
+                await websocket.send_text(json.dumps(message, separators=(",", ":")))
+    while True:
+        notification_id, text = await session.queue.get()
+        if session.first_time(notification_id):
+            await websocket.send_text(text)
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    # Clients have nothing to say; reading is how a goodbye is noticed.
+    with contextlib.suppress(WebSocketDisconnect):
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+
+async def _replay(gateway: Gateway, token: str, after: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
+    """The caller's notifications after ``after``, oldest first, from the notifier."""
+    client = gateway.upstreams["notifier"].client
+    base = gateway.upstreams["notifier"].base_url
+    params: dict[str, str | int] = {"after": str(after), "limit": REPLAY_PAGE}
+    headers = {"Authorization": f"Bearer {token}", correlation.HEADER: correlation.current()}
+    while True:
+        try:
+            response = await client.get(f"{base}{REPLAY_PATH}", params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ReplayFailed(TRY_AGAIN_LATER, "notifications unavailable") from exc
+        if response.status_code == 404:
+            raise ReplayFailed(UNKNOWN_AFTER, "unknown after; reload and reconnect without it")
+        if response.status_code == 401:
+            raise ReplayFailed(UNAUTHORIZED, "unauthorized")
+        if response.status_code != 200:
+            raise ReplayFailed(TRY_AGAIN_LATER, "notifications unavailable")
+        page = response.json()
+        for item in page["items"]:
+            yield item
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return
+        params = {"cursor": str(cursor), "limit": REPLAY_PAGE}
+
+
+async def _authenticate(websocket: WebSocket, gateway: Gateway) -> tuple[AccessClaims, str] | None:
+    """The claims and token the socket opens with, or None (spent from the address's budget)."""
+    address = _address(websocket, gateway)
+    ticket = websocket.query_params.get("ticket")
+    token: str | None
+    if ticket is not None:
+        grant = await gateway.tickets.redeem(ticket)
+        token = grant.token if grant is not None else None
+    else:
+        token = access.bearer_token(websocket)
+    claims: AccessClaims | None = None
+    if token is not None:
+        try:
+            # Again for a ticket: its session may have ended in the meantime.
+            claims = await gateway.tokens.check(token)
+        except InvalidToken as exc:
+            log.debug("socket token refused: %s", exc)
+    if claims is None or token is None:
+        await gateway.limits.spend(f"ip:{forwarded.rate_limit_key(address)}")
+        return None
+    await gateway.limits.spend(f"user:{claims.subject}")
+    return claims, token
+
+
+def _address(connection: Request | WebSocket, gateway: Gateway) -> str:
+    peer = connection.client.host if connection.client is not None else None
+    return forwarded.client_address(
+        peer, connection.headers.getlist("x-forwarded-for"), gateway.trusted_proxies
+    )
