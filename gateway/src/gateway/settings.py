@@ -14,14 +14,14 @@ from typing import Annotated, Any, Self
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from wishlist_shared.settings import ServiceSettings
+from wishlist_shared.settings import ProcessSettings
 
 JWKS_PATH = "/api/v1/auth/jwks.json"
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class Settings(ServiceSettings):
+class Settings(ProcessSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_")
 
     auth_url: str = "http://127.0.0.1:8001"

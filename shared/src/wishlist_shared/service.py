@@ -15,13 +15,13 @@ from starlette.types import Lifespan
 from wishlist_shared import health, problems
 from wishlist_shared import logging as json_logging
 from wishlist_shared.correlation import CorrelationMiddleware
-from wishlist_shared.settings import ServiceSettings
+from wishlist_shared.settings import ProcessSettings
 
 
 def create_service_app(
     *,
     service: str,
-    settings: ServiceSettings,
+    settings: ProcessSettings,
     lifespan: Lifespan[FastAPI],
     readiness: Mapping[str, health.ReadinessCheck],
     domain_errors: Mapping[type[Exception], problems.ProblemType] | None = None,

@@ -1,7 +1,8 @@
 """Settings every service shares, and the refusal to run production on dev secrets.
 
 Each service declares one ``Settings`` class that extends :class:`ServiceSettings`
-with its own environment prefix (``AUTH_``, ``WISHLISTS_``, ...), so every value
+(the gateway, which has no events, :class:`ProcessSettings`) with its own
+environment prefix (``AUTH_``, ``WISHLISTS_``, ...), so every value
 comes from the environment and has a default that works on a developer's machine.
 """
 
@@ -20,9 +21,11 @@ class InsecureProductionSettingsError(ValueError):
     """Raised when production mode is asked to run with development secrets."""
 
 
-class ServiceSettings(BaseSettings):
+class ProcessSettings(BaseSettings):
+    """What every process of the platform is configured with, the gateway included."""
+
     # Each field's docstring is its documentation: the configuration reference
-    # (.env.example, docs/configuration.md) is generated from it.
+    # (.env.example, the README's table) is generated from it.
     model_config = SettingsConfigDict(use_attribute_docstrings=True)
 
     environment: Literal["development", "production"] = "development"
@@ -31,18 +34,6 @@ class ServiceSettings(BaseSettings):
     """Lowest level of log lines written."""
     log_json: bool = True
     """Write logs as JSON lines (false: plain text, easier to read by eye)."""
-    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    """RabbitMQ to publish events to and consume them from."""
-    events_exchange: str = "wishlist.events"
-    """Topic exchange that carries every event of the platform."""
-    queue_prefix: str = ""
-    """Prefix of this service's queue names; tests set a unique one per test."""
-    queue_expiry_seconds: int = 0
-    """Drop this service's queues after this long unused; 0 keeps them (production)."""
-    unrouted_max_messages: int = 100_000
-    """Events kept that no queue was bound for yet; beyond it the oldest go first."""
-    unrouted_max_age_seconds: int = 7 * 24 * 3600
-    """How long an event no queue was bound for is kept, for a consumer deployed late."""
     redis_url: str = "redis://127.0.0.1:6379/0"
     """Redis for rate limits, revoked tokens and real-time fan-out."""
     redis_prefix: str = "wl:"
@@ -68,3 +59,20 @@ class ServiceSettings(BaseSettings):
                 "production mode refuses development secrets; set: " + ", ".join(insecure)
             )
         return self
+
+
+class ServiceSettings(ProcessSettings):
+    """A service's settings: every process's, and its events on RabbitMQ."""
+
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    """RabbitMQ to publish events to and consume them from."""
+    events_exchange: str = "wishlist.events"
+    """Topic exchange that carries every event of the platform."""
+    queue_prefix: str = ""
+    """Prefix of this service's queue names; tests set a unique one per test."""
+    queue_expiry_seconds: int = 0
+    """Drop this service's queues after this long unused; 0 keeps them (production)."""
+    unrouted_max_messages: int = 100_000
+    """Events kept that no queue was bound for yet; beyond it the oldest go first."""
+    unrouted_max_age_seconds: int = 7 * 24 * 3600
+    """How long an event no queue was bound for is kept, for a consumer deployed late."""

@@ -49,16 +49,16 @@ class Stack:
     def env(self, component: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
         p = component.upper() + "_"
         env = {
-            p + "RABBITMQ_URL": self.servers.rabbitmq_url,
             p + "REDIS_URL": self.servers.redis_url,
-            p + "EVENTS_EXCHANGE": self.namespace.exchange,
-            p + "QUEUE_PREFIX": self.namespace.queue_prefix,
-            p + "QUEUE_EXPIRY_SECONDS": "600",
             p + "REDIS_PREFIX": self.namespace.redis_prefix,
             p + "JWKS_URL": self.url("auth") + JWKS_PATH,
         }
         if component in SERVICES:
             env[p + "DATABASE_URL"] = self.database.urls[component]
+            env[p + "RABBITMQ_URL"] = self.servers.rabbitmq_url
+            env[p + "EVENTS_EXCHANGE"] = self.namespace.exchange
+            env[p + "QUEUE_PREFIX"] = self.namespace.queue_prefix
+            env[p + "QUEUE_EXPIRY_SECONDS"] = "600"
         if component == "gateway":
             for service in SERVICES:
                 env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
