@@ -9,8 +9,13 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wishlist_shared.db.engine import ping
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,21 @@ def _route(scope: Scope) -> str:
         if char == "/" and pattern.match(path[i:]):
             return path[:i] + template
     return template
+
+
+def service_readiness(
+    engine: AsyncEngine, redis: Redis, broker: RabbitBroker
+) -> dict[str, ReadinessCheck]:
+    """The checks of a service: its database, Redis and RabbitMQ all answer."""
+
+    async def redis_answers() -> None:
+        await redis.ping()
+
+    async def broker_connected() -> None:
+        if not await broker.ping(timeout=1.0):
+            raise ConnectionError("not connected to RabbitMQ")
+
+    return {"database": lambda: ping(engine), "redis": redis_answers, "rabbitmq": broker_connected}
 
 
 def install(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:

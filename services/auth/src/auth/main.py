@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from faststream.rabbit import RabbitBroker
 from redis.asyncio import Redis
 
 from auth import api
@@ -22,6 +21,7 @@ from auth.domain.throttling import LoginLimits
 from auth.keys.material import KeyCipher
 from auth.keys.store import KeyStore
 from auth.settings import Settings
+from wishlist_shared import health
 from wishlist_shared.db import engine as db
 from wishlist_shared.jwt import TokenVerifier
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
@@ -34,15 +34,6 @@ SERVICE = "auth"
 STARTUP_DB_TIMEOUT = 10.0
 """Seconds the start waits for the database to settle the signing key before serving anyway."""
 log = logging.getLogger(__name__)
-
-
-async def _broker_connected(broker: RabbitBroker) -> None:
-    if not await broker.ping(timeout=1.0):
-        raise ConnectionError("not connected to RabbitMQ")
-
-
-async def _redis_answers(redis: Redis) -> None:
-    await redis.ping()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -98,11 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         settings=settings,
         lifespan=lifespan,
-        readiness={
-            "database": lambda: db.ping(engine),
-            "redis": lambda: _redis_answers(redis),
-            "rabbitmq": lambda: _broker_connected(broker),
-        },
+        readiness=health.service_readiness(engine, redis, broker),
         domain_errors=DOMAIN_ERRORS,
     )
     app.state.runtime = runtime

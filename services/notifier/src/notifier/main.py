@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from faststream.rabbit import RabbitBroker
 from redis.asyncio import Redis
 
 from notifier import api
@@ -17,6 +16,7 @@ from notifier.db.tables import outbox
 from notifier.events.consumers import subscribe_all
 from notifier.events.push import RedisPushPublisher
 from notifier.settings import Settings
+from wishlist_shared import health
 from wishlist_shared.db import engine as db
 from wishlist_shared.jwt import JWKSClient, TokenVerifier
 from wishlist_shared.messaging import create_broker, run_broker
@@ -26,15 +26,6 @@ from wishlist_shared.security import TokenChecker
 from wishlist_shared.service import create_service_app
 
 SERVICE = "notifier"
-
-
-async def _broker_connected(broker: RabbitBroker) -> None:
-    if not await broker.ping(timeout=1.0):
-        raise ConnectionError("not connected to RabbitMQ")
-
-
-async def _redis_answers(redis: Redis) -> None:
-    await redis.ping()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,11 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         settings=settings,
         lifespan=lifespan,
-        readiness={
-            "database": lambda: db.ping(engine),
-            "redis": lambda: _redis_answers(redis),
-            "rabbitmq": lambda: _broker_connected(broker),
-        },
+        readiness=health.service_readiness(engine, redis, broker),
         domain_errors=DOMAIN_ERRORS,
     )
     app.state.runtime = Runtime(settings=settings, sessions=sessions)

@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from faststream.rabbit import RabbitBroker
 from redis.asyncio import Redis
 
+from wishlist_shared import health
 from wishlist_shared.db import engine as db
 from wishlist_shared.jwt import JWKSClient, TokenVerifier
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
@@ -25,15 +25,6 @@ from wishlists.events.consumers import subscribe_all
 from wishlists.settings import Settings
 
 SERVICE = "wishlists"
-
-
-async def _broker_connected(broker: RabbitBroker) -> None:
-    if not await broker.ping(timeout=1.0):
-        raise ConnectionError("not connected to RabbitMQ")
-
-
-async def _redis_answers(redis: Redis) -> None:
-    await redis.ping()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,11 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=SERVICE,
         settings=settings,
         lifespan=lifespan,
-        readiness={
-            "database": lambda: db.ping(engine),
-            "redis": lambda: _redis_answers(redis),
-            "rabbitmq": lambda: _broker_connected(broker),
-        },
+        readiness=health.service_readiness(engine, redis, broker),
         domain_errors=DOMAIN_ERRORS,
     )
     app.state.runtime = Runtime(settings=settings, sessions=sessions)
