@@ -80,6 +80,15 @@ async def start(stack: Stack, rabbitmq_url: str | None = None) -> None:
         broker = {f"{name.upper()}_RABBITMQ_URL": rabbitmq_url} if rabbitmq_url else {}
         await stack.start(name, **broker)
     await stack.start("gateway", **GATEWAY_LIMITS)
+    # Ready, not just alive: a service's queues exist only once it is ready,
+    # and an event published before then would not reach it.
+    async with httpx.AsyncClient(timeout=5) as client:
+        for name in ("auth", "wishlists", "notifier", "gateway"):
+
+            async def ready(url: str = stack.url(name)) -> bool:
+                return (await client.get(f"{url}/readyz")).status_code == 200
+
+            await eventually(ready, timeout=60, message=f"{name} never became ready")
 
 
 @pytest.fixture

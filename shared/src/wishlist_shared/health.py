@@ -120,6 +120,11 @@ def service_readiness(
         await redis.ping()
 
     async def broker_connected() -> None:
+        # `running` turns true once every subscriber's queue is declared and
+        # consumed: before that, events published for this service would be
+        # parked as unrouted, so the service is not ready.
+        if not broker.running:
+            raise ConnectionError("consumers not started yet")
         if not await broker.ping(timeout=1.0):
             raise ConnectionError("not connected to RabbitMQ")
 
