@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
 
-from wishlist_shared.jwt import AccessClaims, InvalidToken, TokenVerifier
+from wishlist_shared.jwt import AccessClaims, InvalidToken, JWKSClient, TokenVerifier
 from wishlist_shared.problems import Problem, ProblemType
 from wishlist_shared.revocation import RevocationList
+from wishlist_shared.settings import ProcessSettings
 
 UNAUTHORIZED = ProblemType(401, "unauthorized", "Unauthorized")
 _bearer = HTTPBearer(auto_error=False)
@@ -30,6 +33,23 @@ class TokenChecker:
         if await self.revocations.is_revoked(claims):
             raise InvalidToken("token revoked")
         return claims
+
+
+def jwks_token_checker(
+    settings: ProcessSettings,
+    redis: Redis,
+    http: httpx.AsyncClient,
+    *,
+    jwks_url: str,
+    max_age: float,
+    min_refetch_interval: float,
+) -> TokenChecker:
+    """A checker whose keys come from auth's JWKS: what every service but auth uses."""
+    jwks = JWKSClient(jwks_url, http, max_age=max_age, min_refetch_interval=min_refetch_interval)
+    return TokenChecker(
+        TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        RevocationList(redis, settings.redis_prefix),
+    )
 
 
 def unauthorized(detail: str = "A valid access token is required.") -> Problem:

@@ -11,11 +11,9 @@ from redis.asyncio import Redis
 
 from wishlist_shared import health
 from wishlist_shared.db import engine as db
-from wishlist_shared.jwt import JWKSClient, TokenVerifier
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
 from wishlist_shared.outbox import OutboxRelay
-from wishlist_shared.revocation import RevocationList
-from wishlist_shared.security import TokenChecker
+from wishlist_shared.security import jwks_token_checker
 from wishlist_shared.service import create_service_app
 from wishlists import api
 from wishlists.api.errors import DOMAIN_ERRORS
@@ -38,12 +36,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     relay = OutboxRelay(engine, outbox, EventPublisher(broker, settings))
     # Never through a proxy from the environment: auth is an internal neighbour.
     jwks_http = httpx.AsyncClient(trust_env=False)
-    jwks = JWKSClient(
-        settings.jwks_url,
-        jwks_http,
-        max_age=settings.jwks_max_age_seconds,
-        min_refetch_interval=settings.jwks_min_refetch_seconds,
-    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,9 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = Runtime(settings=settings, sessions=sessions)
     # The gateway checked the token already; checking again here means a
     # request that reaches the service some other way is refused all the same.
-    app.state.token_checker = TokenChecker(
-        TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
-        RevocationList(redis, settings.redis_prefix),
+    app.state.token_checker = jwks_token_checker(
+        settings,
+        redis,
+        jwks_http,
+        jwks_url=settings.jwks_url,
+        max_age=settings.jwks_max_age_seconds,
+        min_refetch_interval=settings.jwks_min_refetch_seconds,
     )
     api.mount(app)
     return app
