@@ -3,42 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 
 from notifier.db.tables import SCHEMA, metadata
-from wishlist_shared.db import engine as db
+from wishlist_shared.testing.migrations import schema_differences
 from wishlist_shared.testing.plugin import MakeDatabase
-
-
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "include_schemas": True,
-            "version_table_schema": SCHEMA,
-            "include_name": lambda name, type_, _: type_ != "schema" or name == SCHEMA,
-            "compare_server_default": True,
-        },
-    )
-    return list(compare_metadata(context, metadata))
 
 
 async def test_migrated_schema_matches_the_table_definitions(make_database: MakeDatabase) -> None:
     database = await make_database(["notifier"])
-    # With "notifier" as the default schema, Alembic would reflect its tables as
-    # schema-less and see every one as missing; name it explicitly instead.
-    engine = db.create_engine(database.urls["notifier"], "public", pool_size=1)
-    try:
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-    finally:
-        await engine.dispose()
+    differences = await schema_differences(database.urls["notifier"], SCHEMA, metadata)
     assert differences == [], "\n".join(map(repr, differences))
 
 

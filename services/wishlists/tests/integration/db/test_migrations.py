@@ -7,42 +7,18 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import asyncpg
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy.engine import Connection
 
-from wishlist_shared.db import engine as db
 from wishlist_shared.testing.databases import TestDatabase as Database
+from wishlist_shared.testing.migrations import schema_differences
 from wishlists.db.tables import SCHEMA, metadata
 
 SERVICE_DIR = Path(__file__).resolve().parents[3]
 
 
-def _differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(
-        connection,
-        opts={
-            "include_schemas": True,
-            "version_table_schema": SCHEMA,
-            "include_name": lambda name, type_, _: type_ != "schema" or name == SCHEMA,
-            "compare_server_default": True,
-        },
-    )
-    return list(compare_metadata(context, metadata))
-
-
 async def test_migrated_schema_matches_the_table_definitions(database: Database) -> None:
-    # With "wishlists" as the default schema, Alembic would reflect its tables
-    # as schema-less and see every one as missing; name it explicitly instead.
-    engine = db.create_engine(database.urls["wishlists"], "public", pool_size=1)
-    try:
-        async with engine.connect() as connection:
-            differences = await connection.run_sync(_differences)
-    finally:
-        await engine.dispose()
+    differences = await schema_differences(database.urls["wishlists"], SCHEMA, metadata)
     assert differences == [], "\n".join(map(repr, differences))
 
 
