@@ -138,7 +138,8 @@ class FakeService:
     Paths ending in ``/slow`` wait for :attr:`release`; ``/download?size=N``
     streams N bytes of :func:`pattern` (``&gate=1``: the first chunk, then the
     rest once :attr:`gate` is set); ``/broken`` breaks off its body; anything
-    else is echoed as JSON (``?status=N`` picks the status).
+    else is echoed as JSON (``?status=N`` picks the status, each
+    ``?set-cookie=V`` adds a ``Set-Cookie: V`` header).
     """
 
     name: str
@@ -178,7 +179,10 @@ class FakeService:
             raise RuntimeError("the fake service breaks off its response on purpose")
         else:
             status = int(query.get("status", ["200"])[0])
-            await _json(send, status, self._echo(seen), [(b"x-service", self.name.encode())])
+            cookies = [(b"set-cookie", value.encode()) for value in query.get("set-cookie", [])]
+            await _json(
+                send, status, self._echo(seen), [(b"x-service", self.name.encode()), *cookies]
+            )
 
     async def _record(self, scope: Scope, receive: Receive) -> Seen:
         self.received = 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from gateway_harness import RunningGateway, Services, SigningKey, StartGateway, bearer
+from pydantic import ValidationError
 
+from gateway.settings import Settings
 from wishlist_shared.testing.processes import ServiceProcess
 from wishlist_shared.testing.servers import Servers
 from wishlist_shared.testing.stack import Namespace
@@ -107,6 +110,42 @@ async def test_cors_preflight_is_answered_for_a_configured_origin(
     assert "POST" in response.headers["access-control-allow-methods"]
     assert "authorization" in response.headers["access-control-allow-headers"].lower()
     assert not services.wishlists.seen
+
+
+async def test_cors_lets_an_allowed_origin_use_the_refresh_cookie(
+    start_gateway: StartGateway, services: Services
+) -> None:
+    gateway = await start_gateway(cors_origins=[APP])
+
+    preflight = await gateway.client.options(
+        "/api/v1/auth/refresh",
+        headers={
+            "Origin": APP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type, x-refresh-token-transport",
+        },
+    )
+    actual = await gateway.client.post(
+        "/api/v1/auth/refresh",
+        params={"set-cookie": "wishlist_refresh=x; HttpOnly"},
+        headers={"Origin": APP, "X-Refresh-Token-Transport": "cookie"},
+    )
+
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == APP
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    allowed = preflight.headers["access-control-allow-headers"].lower()
+    assert "x-refresh-token-transport" in allowed
+    assert actual.headers["access-control-allow-origin"] == APP
+    assert actual.headers["access-control-allow-credentials"] == "true"
+    assert actual.headers.get_list("set-cookie") == ["wishlist_refresh=x; HttpOnly"]
+
+
+def test_a_wildcard_cors_origin_is_refused() -> None:
+    # With credentials allowed, "*" would let any website use the user's cookie.
+    for origins in ("*", "https://app.example,*", '["*"]'):
+        with pytest.raises(ValidationError, match="not allowed"):
+            Settings(cors_origins=origins)
 
 
 async def test_cors_is_refused_for_other_origins(start_gateway: StartGateway) -> None:

@@ -144,10 +144,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=list(routing.PROXIED_METHODS),
-            allow_headers=["authorization", "content-type", REQUEST_ID_HEADER],
+            allow_headers=[
+                "authorization",
+                "content-type",
+                REQUEST_ID_HEADER,
+                # Auth's cookie mode: the browser keeps its refresh token in an
+                # httpOnly cookie (see auth.api.cookies).
+                "x-refresh-token-transport",
+            ],
             expose_headers=[REQUEST_ID_HEADER, "retry-after", "www-authenticate", "location"],
-            # Tokens travel in the Authorization header, never in cookies.
-            allow_credentials=False,
+            # Lets a browser app on an allowed origin send and receive auth's
+            # refresh-token cookie. Safe only because the origins are an
+            # explicit list: the settings refuse "*", which with credentials
+            # would hand any site the user's session.
+            allow_credentials=True,
             max_age=600,
         )
     return app

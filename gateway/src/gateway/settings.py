@@ -75,7 +75,7 @@ class Settings(ProcessSettings):
     )
     """Networks (comma-separated) whose `X-Forwarded-For`/`-Proto` are believed: nginx's."""
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """Browser origins (comma-separated) allowed to call the API cross-origin; none by default."""
+    """Browser origins (comma-separated, no `*`) that may call the API, cookies included."""
     max_body_bytes: int = Field(default=1024 * 1024, ge=0)
     """Largest request body passed to a service (413 beyond); bodies are small JSON documents."""
 
@@ -95,6 +95,15 @@ class Settings(ProcessSettings):
     @classmethod
     def _parse_origins(cls, value: Any) -> Any:
         return _split(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard_origin(cls, value: list[str]) -> list[str]:
+        # CORS is answered with credentials allowed (auth's refresh cookie):
+        # a wildcard would let every website act with the user's cookie.
+        if "*" in value:
+            raise ValueError('"*" is not allowed: name each browser origin')
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -296,6 +296,32 @@ async def test_only_the_checked_authorization_header_is_forwarded(
     assert services.wishlists.seen[0].all("authorization") == [f"Bearer {token}"]
 
 
+async def test_cookies_and_set_cookies_cross_the_gateway_unchanged(
+    gateway: RunningGateway, services: Services
+) -> None:
+    # Auth's cookie mode: the browser's Cookie header must reach auth, and
+    # every Set-Cookie of auth's answer must reach the browser, each intact.
+    first = "wishlist_refresh=abc-_123; HttpOnly; SameSite=Strict; Path=/api/v1/auth; Secure"
+    second = "other=; Path=/; Max-Age=0"
+    cookie = "wishlist_refresh=abc-_123; theme=dark"
+
+    response = await gateway.client.post(
+        "/api/v1/auth/refresh",
+        params=[("set-cookie", first), ("set-cookie", second)],
+        headers={"Cookie": cookie, "X-Refresh-Token-Transport": "cookie"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers.get_list("set-cookie") == [first, second]
+    seen = services.auth.seen[0]
+    assert seen.all("cookie") == [cookie]
+    assert seen.all("x-refresh-token-transport") == ["cookie"]
+    # The gateway's own HTTP client keeps no cookies between users' requests.
+    again = await gateway.client.post("/api/v1/auth/refresh")
+    assert again.status_code == 200
+    assert services.auth.seen[1].all("cookie") == []
+
+
 async def test_a_sane_request_id_is_kept_end_to_end(
     gateway: RunningGateway, services: Services, signing_key: SigningKey
 ) -> None:

@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
     """Lifetime of an access token (and how long a retired signing key keeps verifying)."""
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     """Lifetime of each refresh token; every refresh issues a new one with a full lifetime."""
+    refresh_cookie_secure: bool = True
+    """Mark the refresh-token cookie `Secure` (browsers accept that from http://localhost too)."""
     login_failures_per_account: int = Field(default=5, ge=1)
     """Failed logins for one email in a window before further attempts get 429."""
     login_failures_per_address: int = Field(default=30, ge=1)

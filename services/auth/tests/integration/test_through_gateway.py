@@ -191,3 +191,59 @@ async def test_the_gateway_serves_auths_jwks_and_refuses_forged_tokens(
         response = await gateway.me(token)
         assert response.status_code == 401, name
     assert (await gateway.http.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_the_refresh_cookie_round_trips_through_the_gateway(gateway: AuthApi) -> None:
+    cookie_mode = {"X-Refresh-Token-Transport": "cookie"}
+    account = await gateway.register()
+
+    login = await gateway.login(account.email, account.password, **cookie_mode)
+    assert login.status_code == 200, login.text
+    assert login.json()["refresh_token"] is None
+    [set_cookie] = login.headers.get_list("set-cookie")
+    first, *flags = set_cookie.split("; ")
+    name, _, cookie = first.partition("=")
+    assert name == "wishlist_refresh"
+    assert cookie
+    assert set(flags) == {
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/v1/auth",
+        "Max-Age=2592000",
+        "Secure",
+    }
+
+    # The gateway passes the browser's Cookie header on to auth, and auth's
+    # Set-Cookie back.
+    refreshed = await gateway.http.post(
+        "/api/v1/auth/refresh", headers={**cookie_mode, "Cookie": f"wishlist_refresh={cookie}"}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    [rotated] = refreshed.headers.get_list("set-cookie")
+    new_cookie = rotated.split("; ")[0].partition("=")[2]
+    assert new_cookie not in ("", cookie)
+    access = refreshed.json()["access_token"]
+    assert (await gateway.me(access)).status_code == 200
+
+    # Logout is not a public route at the gateway: the access token comes along.
+    logout = await gateway.http.post(
+        "/api/v1/auth/logout",
+        headers={
+            **cookie_mode,
+            **gateway.bearer(access),
+            "Cookie": f"wishlist_refresh={new_cookie}",
+        },
+    )
+    assert logout.status_code == 204, logout.text
+    [cleared] = logout.headers.get_list("set-cookie")
+    assert cleared.startswith("wishlist_refresh=; ")
+    assert "Max-Age=0" in cleared.split("; ")
+    assert (await gateway.me(access)).status_code == 401
+
+    # The merged OpenAPI document tells clients about the opt-in header.
+    document = (await gateway.http.get("/api/v1/openapi.json")).json()
+    parameters = document["paths"]["/api/v1/auth/refresh"]["post"]["parameters"]
+    assert {(p["in"], p["name"]) for p in parameters} >= {
+        ("header", "X-Refresh-Token-Transport"),
+        ("cookie", "wishlist_refresh"),
+    }

@@ -46,12 +46,23 @@ class LoginRequest(BaseModel):
     password: GivenPassword
 
 
+# Optional in the model only for cookie mode; without its header a missing
+# token is still a 422 (auth.api.cookies decides).
+PresentedToken = Annotated[
+    OpaqueToken | None,
+    Field(
+        description="Required, unless `X-Refresh-Token-Transport: cookie` "
+        "lets the `wishlist_refresh` cookie carry it."
+    ),
+]
+
+
 class RefreshRequest(BaseModel):
-    refresh_token: OpaqueToken
+    refresh_token: PresentedToken = None
 
 
 class LogoutRequest(BaseModel):
-    refresh_token: OpaqueToken
+    refresh_token: PresentedToken = None
 
 
 class UpdateMeRequest(BaseModel):
@@ -81,7 +92,13 @@ class UserOut(BaseModel):
 
 class TokensOut(BaseModel):
     access_token: str
-    refresh_token: str
+    refresh_token: Annotated[
+        str | None,
+        Field(
+            description="The next refresh token; null in cookie mode "
+            "(`X-Refresh-Token-Transport: cookie`), where the `wishlist_refresh` cookie has it."
+        ),
+    ]
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int
     """Seconds until the access token expires."""

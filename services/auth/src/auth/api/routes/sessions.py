@@ -7,13 +7,16 @@ import uuid
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.api.cookies import IssuingTransport, RefreshTransportDep
 from auth.api.deps import ClientAddress, DbSession, OptionalClaims, RuntimeDep
 from auth.api.routes import PREFIX
+from auth.api.runtime import Runtime
 from auth.api.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokensOut
 from auth.api.tokens import end_sessions, issue_tokens, revocation_seconds, start_session
 from auth.db import sessions, users
-from auth.domain.errors import InvalidCredentials, InvalidRefreshToken
+from auth.domain.errors import InvalidCredentials
 from auth.domain.sessions import RefreshVerdict, hash_refresh_token, judge_refresh
 from auth.domain.users import canonical_email
 
@@ -23,7 +26,11 @@ log = logging.getLogger(__name__)
 
 @router.post("/login")
 async def login(
-    body: LoginRequest, db: DbSession, runtime: RuntimeDep, address: ClientAddress
+    body: LoginRequest,
+    db: DbSession,
+    runtime: RuntimeDep,
+    address: ClientAddress,
+    transport: IssuingTransport,
 ) -> TokensOut:
     email = canonical_email(body.email)
     await runtime.throttle.check(email, address)
@@ -42,48 +49,66 @@ async def login(
         if verdict.new_hash is not None:
             await users.set_password_hash(db, credentials.user_id, verdict.new_hash)
         await sessions.prune_expired_sessions(db, credentials.user_id)
-        return await start_session(db, runtime, credentials.user_id)
+        tokens = await start_session(db, runtime, credentials.user_id)
+    return transport.deliver(tokens)
 
 
 @router.post("/refresh")
-async def refresh(body: RefreshRequest, db: DbSession, runtime: RuntimeDep) -> TokensOut:
-    token_hash = hash_refresh_token(body.refresh_token)
-    tokens: TokensOut | None = None
+async def refresh(
+    db: DbSession,
+    runtime: RuntimeDep,
+    transport: RefreshTransportDep,
+    # Optional only for cookie mode; `transport.presented` keeps the 422 otherwise.
+    body: RefreshRequest | None = None,
+) -> TokensOut:
+    presented = transport.presented(body)
+    tokens = await _rotate(db, runtime, presented) if presented is not None else None
+    # Raised after the transaction so that a revoked family stays revoked.
+    if tokens is None:
+        raise transport.refused()
+    return transport.deliver(tokens)
+
+
+async def _rotate(db: AsyncSession, runtime: Runtime, refresh_token: str) -> TokensOut | None:
+    """The family's next tokens; None when ``refresh_token`` is not a live one."""
+    token_hash = hash_refresh_token(refresh_token)
     async with db.begin():
         state = await sessions.lock_refresh_token(db, token_hash)
         verdict = judge_refresh(state, datetime.now(UTC)) if state else None
         if state is not None and verdict is RefreshVerdict.ROTATE:
             await sessions.spend_refresh_token(db, token_hash)
-            tokens = await issue_tokens(db, runtime, state.user_id, state.session_id)
-        elif state is not None and verdict is RefreshVerdict.REUSED:
+            return await issue_tokens(db, runtime, state.user_id, state.session_id)
+        if state is not None and verdict is RefreshVerdict.REUSED:
             log.warning(
                 "spent refresh token reused; revoking session %s of user %s",
                 state.session_id,
                 state.user_id,
             )
             await end_sessions(db, runtime, [state.session_id], "refresh token reused")
-    # Raised after the block so that a revoked family stays revoked.
-    if tokens is None:
-        raise InvalidRefreshToken()
-    return tokens
+    return None
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(
-    body: LogoutRequest, db: DbSession, runtime: RuntimeDep, caller: OptionalClaims
+    db: DbSession,
+    runtime: RuntimeDep,
+    caller: OptionalClaims,
+    transport: RefreshTransportDep,
+    body: LogoutRequest | None = None,
 ) -> Response:
     """Ends the refresh token's session, and the caller's if an access token came along.
 
     Logging out twice, or with a token already spent, still answers 204:
-    the caller's goal, a dead session, holds either way.
+    the caller's goal, a dead session, holds either way. So does cookie mode
+    without any cookie: the browser is told to drop it all the same.
     """
+    presented = transport.presented(body)
     async with db.begin():
         ended: set[uuid.UUID] = set()
-        session_id = await sessions.session_of_refresh_token(
-            db, hash_refresh_token(body.refresh_token)
-        )
-        if session_id is not None:
-            ended.add(session_id)
+        if presented is not None:
+            session_id = await sessions.session_of_refresh_token(db, hash_refresh_token(presented))
+            if session_id is not None:
+                ended.add(session_id)
         if caller is not None and caller.session_id is not None:
             ended.add(caller.session_id)
         # Sorted: rows are then locked in one order, so logouts cannot deadlock.
@@ -92,4 +117,6 @@ async def logout(
             await runtime.revocations.revoke_token(
                 caller.token_id, revocation_seconds(runtime, caller.seconds_left)
             )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    transport.forget(response)
+    return response
