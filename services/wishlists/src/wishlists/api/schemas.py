@@ -25,7 +25,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    SerializeAsAny,
     StrictStr,
     StringConstraints,
     WithJsonSchema,
@@ -218,8 +217,10 @@ def item_out(view: ItemView) -> ItemOut:
 class WishlistDetailOut(WishlistOut):
     """A list with its items: each an :class:`ItemOut`, or a :class:`ViewerItemOut` for a viewer."""
 
-    # Serialised as what each item is, so a viewer's items keep their extra fields.
-    items: list[SerializeAsAny[ItemOut]]
+    # A union, not ``SerializeAsAny[ItemOut]``: each item is still serialised
+    # as what it is, and the OpenAPI document names both shapes, so generated
+    # clients see the viewer's fields.
+    items: list[ViewerItemOut | ItemOut]
 
     @classmethod
     def of_views(cls, w: Wishlist, views: Sequence[ItemView]) -> Self:
