@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.faults import TcpProxy
 from wishlist_shared.testing.servers import Servers
-from wishlist_shared.testing.stack import Stack
+from wishlist_shared.testing.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.system
 
@@ -76,19 +76,10 @@ class Platform:
 
 
 async def start(stack: Stack, rabbitmq_url: str | None = None) -> None:
-    for name in ("auth", "wishlists", "notifier"):
-        broker = {f"{name.upper()}_RABBITMQ_URL": rabbitmq_url} if rabbitmq_url else {}
-        await stack.start(name, **broker)
-    await stack.start("gateway", **GATEWAY_LIMITS)
-    # Ready, not just alive: a service's queues exist only once it is ready,
-    # and an event published before then would not reach it.
-    async with httpx.AsyncClient(timeout=5) as client:
-        for name in ("auth", "wishlists", "notifier", "gateway"):
-
-            async def ready(url: str = stack.url(name)) -> bool:
-                return (await client.get(f"{url}/readyz")).status_code == 200
-
-            await eventually(ready, timeout=60, message=f"{name} never became ready")
+    overrides: dict[str, dict[str, str]] = {"gateway": GATEWAY_LIMITS}
+    if rabbitmq_url:
+        overrides |= {n: {f"{n.upper()}_RABBITMQ_URL": rabbitmq_url} for n in SERVICES}
+    await stack.start_platform(overrides)
 
 
 @pytest.fixture

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import httpx
+
 from wishlist_shared.testing.databases import TestDatabase
+from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.processes import ServiceProcess, free_port
 from wishlist_shared.testing.servers import Servers
 
@@ -17,6 +22,10 @@ FACTORIES = {
 }
 SERVICES = ("auth", "wishlists", "notifier")
 JWKS_PATH = "/api/v1/auth/jwks.json"
+
+
+async def _ready(client: httpx.AsyncClient, url: str) -> bool:
+    return (await client.get(f"{url}/readyz")).status_code == 200
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,25 @@ class Stack:
         await process.start()
         self.processes[component] = process
         return process
+
+    async def start_platform(
+        self, overrides: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        """Starts every service, then the gateway, and waits until all are ready.
+
+        Ready, not just alive: a service's queues exist only once it is ready,
+        and an event published before then would not reach it.
+        """
+        overrides = overrides or {}
+        for name in (*SERVICES, "gateway"):
+            await self.start(name, **overrides.get(name, {}))
+        async with httpx.AsyncClient(timeout=5) as client:
+            for name in (*SERVICES, "gateway"):
+                await eventually(
+                    functools.partial(_ready, client, self.url(name)),
+                    timeout=60,
+                    message=f"{name} never became ready",
+                )
 
     async def restart(self, component: str, **overrides: str) -> ServiceProcess:
         await self.processes[component].stop()
