@@ -8,6 +8,11 @@ BIN := $(VENV)/bin
 DISTS := shared services/auth services/wishlists services/notifier gateway
 SERVICES := auth wishlists notifier
 STAMP := $(VENV)/.installed
+WEB := frontend
+WEB_STAMP := $(WEB)/node_modules/.installed
+# Debian's Chromium for the browser tests (a test tool's own download fails here).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # A developer's .env (see .env.example) applies to every target.
 ifneq (,$(wildcard .env))
@@ -15,7 +20,7 @@ include .env
 export
 endif
 
-.PHONY: run smoke test lint fmt install bootstrap-db migrate lock clean
+.PHONY: run dev smoke test lint fmt install web-install browser api-types bootstrap-db migrate lock clean
 
 $(STAMP): requirements/dev.txt $(addsuffix /pyproject.toml,$(DISTS))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +29,24 @@ $(STAMP): requirements/dev.txt $(addsuffix /pyproject.toml,$(DISTS))
 	@touch $@
 
 install: $(STAMP)
+
+# The web app's packages, exactly as package-lock.json pins them.
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+web-install: $(WEB_STAMP)
+
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "== installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+
+# After an API change: the OpenAPI document the web app is typed from, and its types.
+api-types: $(STAMP) $(WEB_STAMP)
+	$(BIN)/python deploy/local/openapi_document.py
+	cd $(WEB) && npm run --silent api:types
 
 # One schema and one login role per service; each role may touch only its own.
 bootstrap-db: $(STAMP)
@@ -35,20 +58,26 @@ migrate: bootstrap-db
 		(cd services/$$s && ../../$(BIN)/alembic upgrade head) || exit 1; \
 	done
 
-run: migrate
+run: migrate $(WEB_STAMP)
 	$(BIN)/python deploy/local/run.py
 
+# As `make run`, with the web app on `next dev` (hot reload) instead of a build.
+dev: migrate $(WEB_STAMP)
+	WEB_MODE=dev $(BIN)/python deploy/local/run.py
+
 # Starts `make run` on spare ports, waits for the gateway's /readyz, stops it.
-smoke: $(STAMP)
+smoke: $(STAMP) $(WEB_STAMP)
 	deploy/local/smoke.sh
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/src services/auth/src services/wishlists/src services/notifier/src gateway/src deploy/local
+	$(BIN)/python deploy/local/openapi_document.py --check
+	cd $(WEB) && npm run --silent api:check && npm run --silent typecheck && npm run --silent lint
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
@@ -62,3 +91,4 @@ lock:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(WEB)/node_modules $(WEB)/.next $(WEB)/.next-e2e $(WEB)/.next-smoke $(WEB)/test-results

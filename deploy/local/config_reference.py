@@ -30,7 +30,21 @@ EXTRA = {
     ],
     "`make run` ports": [
         (f"{p.upper()}_PORT", str(port), f"Port of {p} on 127.0.0.1.")
-        for p, port in (("gateway", 8000), ("auth", 8001), ("wishlists", 8002), ("notifier", 8003))
+        for p, port in (
+            ("gateway", 8000),
+            ("auth", 8001),
+            ("wishlists", 8002),
+            ("notifier", 8003),
+            ("web", 3000),
+        )
+    ],
+    "Web app (`frontend/`)": [
+        (
+            "WEB_GATEWAY_URL",
+            "http://127.0.0.1:<GATEWAY_PORT>",
+            "Where the web app's server passes `/api/*` and `/ws`; fixed at build time.",
+        ),
+        ("WEB_MODE", "", "`dev`: `make run` serves the web app with `next dev`, not a build."),
     ],
 }
 
