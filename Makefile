@@ -20,7 +20,7 @@ include .env
 export
 endif
 
-.PHONY: run dev smoke test lint fmt install web-install browser api-types bootstrap-db migrate lock clean
+.PHONY: run dev smoke test lint fmt install web-install system-packages api-types bootstrap-db migrate lock clean
 
 $(STAMP): requirements/dev.txt $(addsuffix /pyproject.toml,$(DISTS))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,11 +37,17 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 
 web-install: $(WEB_STAMP)
 
-browser:
-	@test -x $(CHROMIUM) || { \
-		echo "== installing Debian's chromium for the browser tests"; \
+# Debian packages the tests drive: Chromium (browser tests) and nginx (the
+# edge proxy's tests). Installed only when missing.
+system-packages:
+	@missing=""; \
+	test -x $(CHROMIUM) || missing="$$missing chromium chromium-driver"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+		echo "== installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 # After an API change: the OpenAPI document the web app is typed from, and its types.
 api-types: $(STAMP) $(WEB_STAMP)
@@ -69,7 +75,7 @@ dev: migrate $(WEB_STAMP)
 smoke: $(STAMP) $(WEB_STAMP)
 	deploy/local/smoke.sh
 
-test: $(STAMP) $(WEB_STAMP) browser
+test: $(STAMP) $(WEB_STAMP) system-packages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) $(WEB_STAMP)

@@ -19,6 +19,9 @@ const config: NextConfig = {
   // A build for another gateway (the end-to-end tests') goes elsewhere, so
   // it does not replace the one `make run` serves.
   distDir: process.env.NEXT_DIST_DIR ?? ".next",
+  // The container image runs Next's self-contained server (`.next/standalone`);
+  // `make run` keeps `next start`, which does not work with that output.
+  output: process.env.NEXT_OUTPUT === "standalone" ? "standalone" : undefined,
   reactStrictMode: true,
   poweredByHeader: false,
   async rewrites() {

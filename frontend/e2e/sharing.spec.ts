@@ -51,6 +51,11 @@ test("a shared list reaches the friend live and the owner never sees reservation
   await owner.page.getByLabel("Share with (email)").fill(friend.email);
   await owner.page.getByRole("button", { name: "Share", exact: true }).click();
   await expect(owner.page.getByTestId("share").filter({ hasText: "Felix" })).toContainText("Active");
+  // Someone without an account yet: the share waits for them.
+  const later = `later-${Date.now().toString(36)}@example.com`;
+  await owner.page.getByLabel("Share with (email)").fill(later);
+  await owner.page.getByRole("button", { name: "Share", exact: true }).click();
+  await expect(owner.page.getByTestId("share").filter({ hasText: later })).toContainText("Pending");
 
   await expect(friend.page.getByRole("link", { name: /Olivia’s birthday/ })).toBeVisible();
   await expect(friend.page.getByRole("button", { name: "Notifications, 1 unread" })).toBeVisible();
@@ -119,11 +124,26 @@ test("a shared list reaches the friend live and the owner never sees reservation
   await expect(anonymous.getByTestId("availability")).toHaveCount(0);
   await shot(anonymous, info, "public-link");
 
+  // --- the visitor signs up from the link and joins the list
+  await anonymous.getByRole("link", { name: "Log in to join" }).click();
+  await anonymous.getByRole("link", { name: "Create an account" }).click();
+  await anonymous.getByLabel("Your name").fill("Gina");
+  await anonymous.getByLabel("Email").fill(`gina-${Date.now().toString(36)}@example.com`);
+  await anonymous.getByLabel("Password").fill(PASSWORD);
+  await anonymous.getByRole("button", { name: "Create account" }).click();
+  await anonymous.getByRole("button", { name: "Join this list" }).click();
+  await anonymous.waitForURL(listUrl);
+  await expect(anonymous.getByTestId("item").filter({ hasText: "Espresso machine" }).getByTestId("availability")).toContainText("Already reserved");
+  await expect(anonymous.getByRole("button", { name: "Reserve Cookbook" })).toBeVisible();
+  await anonymous.emulateMedia({ colorScheme: "dark" });
+  await shot(anonymous, info, "viewer-list-dark");
+
   // --- the settings screen; a wrong current password is named at its field
   await friend.page.getByRole("link", { name: "Account settings" }).click();
   await friend.page.getByLabel("Current password").fill(`${PASSWORD}-wrong`);
   await friend.page.getByLabel("New password").fill("a new long password");
   await friend.page.getByRole("button", { name: "Change password" }).click();
-  await expect(friend.page.getByRole("alert").first()).toBeVisible();
+  await expect(friend.page.getByText("That is not your current password.")).toBeVisible();
+  await expect(friend.page.getByLabel("Current password")).toHaveAttribute("aria-invalid", "true");
   await shot(friend.page, info, "settings");
 });

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, type ReactNode } from "react";
+import { create } from "zustand";
 
 import { logOut } from "@/lib/auth/actions";
 import { useSession } from "@/lib/auth/session";
@@ -17,9 +18,18 @@ const NAV = [
   { href: "/reservations", label: "Shopping list" },
 ];
 
+/**
+ * The navigation entry a page belongs to when its path does not say: a
+ * friend's list lives under /wishlists/ but belongs to "Shared with me".
+ */
+export const useNavSection = create<{ section: string | null }>()(() => ({ section: null }));
+
 function NavLink({ href, label }: { href: string; label: string }) {
   const pathname = usePathname();
-  const active = pathname === href || (href === "/wishlists" && pathname.startsWith("/wishlists/"));
+  const section = useNavSection((s) => s.section);
+  const active = section
+    ? section === href
+    : pathname === href || (href === "/wishlists" && pathname.startsWith("/wishlists/"));
   return (
     <Link
       href={href}

@@ -1,8 +1,8 @@
 /**
  * The one way the app calls the gateway: typed by the generated OpenAPI paths.
  *
- * `authedFetch` adds the access token, and on a 401 trades the refresh cookie
- * for a new token once and replays the request; if that fails too the user
+ * `authedFetch` adds the access token, and when a 401 says the token is no
+ * good, trades the refresh cookie for a new one once and replays the request; if that fails too the user
  * is signed out. `data` unwraps a result or throws an `ApiError` built from
  * the problem details, so callers deal with one error type.
  */
@@ -19,11 +19,19 @@ function withToken(request: Request, token: string | null): Request {
   return copy;
 }
 
+/**
+ * A 401 about the access token (RFC 6750: it comes with a Bearer challenge),
+ * as opposed to one about a password, which a new token would not change.
+ */
+function tokenRejected(response: Response): boolean {
+  return response.status === 401 && /^bearer\b/i.test(response.headers.get("www-authenticate") ?? "");
+}
+
 export async function authedFetch(request: Request): Promise<Response> {
   // Kept before the first try: a request body can be read only once.
   const replay = request.clone();
   const response = await fetch(withToken(request, useSession.getState().accessToken));
-  if (response.status !== 401 || request.url.includes("/api/v1/auth/refresh")) return response;
+  if (!tokenRejected(response) || request.url.includes("/api/v1/auth/refresh")) return response;
   const token = await refreshAccessToken();
   if (token === null) return response;
   return fetch(withToken(replay, token));

@@ -47,8 +47,9 @@ async def make_database(database_factory: DatabaseFactory) -> AsyncIterator[Make
         await database_factory.drop(name)
 
 
-@pytest.fixture
-async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
+@contextlib.asynccontextmanager
+async def _fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
+    """Names no other test uses; their Redis keys and exchanges are removed afterwards."""
     ns = Namespace.fresh()
     yield ns
     redis = Redis.from_url(servers.redis_url)
@@ -64,6 +65,12 @@ async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
             channel = await connection.channel()
             for exchange in (ns.exchange, f"{ns.exchange}.dlx", f"{ns.exchange}.unrouted"):
                 await channel.exchange_delete(exchange)
+
+
+@pytest.fixture
+async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
+    async with _fresh_namespace(servers) as ns:
+        yield ns
 
 
 @pytest.fixture
@@ -84,3 +91,22 @@ async def stack(
         yield s
     finally:
         await s.stop()
+
+
+@pytest.fixture(scope="session")
+async def session_stack(
+    servers: Servers, database_factory: DatabaseFactory
+) -> AsyncIterator[Stack]:
+    """One platform's processes shared by the tests that need a whole running system
+    and take long to set up around it (the web app's browser and proxy tests).
+
+    Its tests must not depend on each other's data: each makes its own users.
+    """
+    async with _fresh_namespace(servers) as ns:
+        database = await database_factory.create(["auth", "wishlists", "notifier"])
+        s = Stack(servers, database, ns)
+        try:
+            yield s
+        finally:
+            await s.stop()
+            await database_factory.drop(database.name)

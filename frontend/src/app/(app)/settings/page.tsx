@@ -9,6 +9,7 @@ import { Dialog } from "@/components/ui/Dialog";
 import { FormError, TextField } from "@/components/ui/Field";
 import { useToasts } from "@/components/ui/Toasts";
 import { api, data } from "@/lib/api/client";
+import { ApiError } from "@/lib/api/problems";
 import { logOut } from "@/lib/auth/actions";
 import { useSession } from "@/lib/auth/session";
 import { useSubmit } from "@/lib/useSubmit";
@@ -49,7 +50,15 @@ function PasswordForm() {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const { busy, fieldErrors, formError, submit } = useSubmit(async () => {
-    await data(api.POST("/api/v1/auth/me/password", { body: { current_password: current, new_password: next } }));
+    try {
+      await data(api.POST("/api/v1/auth/me/password", { body: { current_password: current, new_password: next } }));
+    } catch (error) {
+      // A 401 here is about the password typed, so it belongs under that field.
+      if (error instanceof ApiError && error.status === 401) {
+        throw new ApiError(401, { ...error.problem, errors: [{ field: "current_password", message: "That is not your current password." }] });
+      }
+      throw error;
+    }
     setCurrent("");
     setNext("");
     useToasts.getState().show("Password changed. Your other sessions were logged out.");

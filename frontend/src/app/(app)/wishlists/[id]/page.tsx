@@ -2,10 +2,10 @@
 
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useSWRConfig } from "swr";
 
-import { PageHeader } from "@/components/AppShell";
+import { PageHeader, useNavSection } from "@/components/AppShell";
 import { Button } from "@/components/ui/Button";
 import { Dialog } from "@/components/ui/Dialog";
 import { ErrorState, SkeletonList } from "@/components/ui/States";
@@ -29,6 +29,12 @@ export default function WishlistPage() {
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteBusy, setDeleteBusy] = useState(false);
+  const viewing = wishlist.data && me ? wishlist.data.owner_id !== me.id : false;
+
+  useEffect(() => {
+    useNavSection.setState({ section: viewing ? "/shared-with-me" : null });
+    return () => useNavSection.setState({ section: null });
+  }, [viewing]);
 
   if (wishlist.error) {
     if (wishlist.error.status === 404) {
