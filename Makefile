@@ -76,6 +76,7 @@ smoke: $(STAMP) $(WEB_STAMP)
 	deploy/local/smoke.sh
 
 test: $(STAMP) $(WEB_STAMP) system-packages
+	cd $(WEB) && npm run --silent test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) $(WEB_STAMP)
