@@ -21,13 +21,16 @@ stop() { kill -INT -- "-$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || tr
 trap stop EXIT
 
 web=http://127.0.0.1:$WEB_PORT
+ready() {
+  for port in $GATEWAY_PORT $AUTH_PORT $WISHLISTS_PORT $NOTIFIER_PORT; do
+    curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || return 1
+  done
+  curl -fsS "$web/login" >/dev/null 2>&1
+}
+
 # Long enough for a first build of the web app.
 for _ in $(seq 1 360); do
-  if curl -fsS "http://127.0.0.1:$GATEWAY_PORT/readyz" >/dev/null 2>&1 &&
-    curl -fsS "$web/login" >/dev/null 2>&1; then
-    for port in $AUTH_PORT $WISHLISTS_PORT $NOTIFIER_PORT; do
-      curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null
-    done
+  if ready; then
     # Through the web app's own origin to the gateway, as the browser goes.
     curl -fsS "$web/api/v1/auth/jwks.json" | grep -q '"keys"'
     echo "smoke: make run is up; every service ready, the web app serving and reaching the gateway"
