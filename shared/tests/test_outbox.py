@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -215,6 +216,10 @@ async def test_relay_whose_database_connection_is_cut_after_publishing_publishes
                     text(
                         "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
                         " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                        # Only this test's database: other tests' relays may
+                        # hold the same kind of lock elsewhere on the server.
+                        " AND database = (SELECT oid FROM pg_database"
+                        " WHERE datname = current_database())"
                     )
                 )
 
@@ -440,3 +445,44 @@ async def test_outbox_and_inbox_tables_match_the_hand_written_migration(
             assert await shape(conn, relay_db.metadata.schema or "", table) == await shape(
                 conn, "manual", table
             )
+
+
+async def test_stopping_relay_finishes_the_batch_in_hand_and_leaves_the_rest_pending(
+    relay_db: RelayDatabase, publisher: EventPublisher, relays: list[OutboxRelay]
+) -> None:
+    class HeldAtFirstPublish:
+        """Publishes for real, but the first publish waits until the test lets it go."""
+
+        def __init__(self) -> None:
+            self.holding = asyncio.Event()
+            self.release = asyncio.Event()
+
+        async def publish(
+            self,
+            routing_key: str,
+            body: dict[str, Any],
+            *,
+            message_id: str,
+            headers: dict[str, str],
+        ) -> None:
+            if not self.release.is_set():
+                self.holding.set()
+                await self.release.wait()
+            await publisher.publish(routing_key, body, message_id=message_id, headers=headers)
+
+    await add_things(relay_db, 1, 2, 3)
+    held = HeldAtFirstPublish()
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, held, batch_size=3)
+    relays.append(relay)
+    await relay.start()
+    await eventually(held.holding.is_set)
+    # SIGTERM arrives mid-batch; then events keep being written.
+    stopping = asyncio.create_task(relay.stop())
+    await add_things(relay_db, 4)
+    held.release.set()
+    await stopping
+
+    rows = await outbox_rows(relay_db)
+    # The batch in hand was published and marked, not rolled back to go out twice;
+    # the event written meanwhile waits for the next relay.
+    assert [(r.state, r.attempts) for r in rows] == [("published", 1)] * 3 + [("pending", 0)]

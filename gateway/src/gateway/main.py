@@ -29,6 +29,7 @@ from gateway.api.router import router
 from gateway.realtime.hub import Hub
 from gateway.realtime.tickets import Tickets
 from gateway.settings import Settings
+from wishlist_shared import tracing
 from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
 from wishlist_shared.jwt import JWKSClient, TokenVerifier
 from wishlist_shared.revocation import RevocationList
@@ -138,6 +139,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.gateway = gateway
+    # Tracing is configured by now (create_service_app): each call to a service
+    # gets a client span and carries the trace on in its `traceparent`.
+    for upstream in gateway.upstreams.values():
+        tracing.instrument_httpx(upstream.client)
     app.include_router(router())
     if settings.cors_origins:
         app.add_middleware(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wishlist_shared.db.engine import ping
+from wishlist_shared.metrics import READINESS
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +25,12 @@ ReadinessCheck = Callable[[], Awaitable[object]]
 REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
 )
+# The status class, not the code, on the histogram: errors are often much
+# faster (or slower) than successes, and a class keeps the series few.
 LATENCY = Histogram(
     "http_request_duration_seconds",
-    "Time to the first byte of the response",
-    ["service", "method", "route"],
+    "Time to the first byte of the response, by status class (2xx, 4xx, 5xx)",
+    ["service", "method", "route", "status_class"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
@@ -50,6 +53,8 @@ def router(checks: Mapping[str, ReadinessCheck], timeout: float = 2.0) -> APIRou
             except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
                 log.warning("readiness check %s failed: %r", name, exc)
                 results[name] = "unavailable"
+            # Kept fresh by the orchestrator's probes, so alerts can see readiness.
+            READINESS.labels(name).set(1 if results[name] == "ok" else 0)
         ready = all(v == "ok" for v in results.values())
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": results},
@@ -81,9 +86,9 @@ class MetricsMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                LATENCY.labels(self.service, scope["method"], _route(scope)).observe(
-                    time.perf_counter() - start
-                )
+                LATENCY.labels(
+                    self.service, scope["method"], _route(scope), f"{status // 100}xx"
+                ).observe(time.perf_counter() - start)
             await send(message)
 
         try:

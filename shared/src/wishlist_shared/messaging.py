@@ -41,7 +41,9 @@ import contextlib
 import json
 import logging
 import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -61,8 +63,16 @@ from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 from pydantic import ValidationError
 
-from wishlist_shared import correlation
+from wishlist_shared import correlation, tracing
 from wishlist_shared.events import Envelope, P
+from wishlist_shared.metrics import (
+    CONSUMER_DEAD_LETTERED,
+    CONSUMER_DURATION,
+    CONSUMER_FAILURES,
+    CONSUMER_HANDLED,
+    CONSUMER_LAG,
+    CONSUMER_REDELIVERED,
+)
 from wishlist_shared.outbox import CORRELATION_HEADER
 from wishlist_shared.settings import ServiceSettings
 
@@ -72,6 +82,8 @@ CONTENT_TYPE = "application/json"
 DELIVERY_LIMIT = 10
 """Deliveries after which RabbitMQ dead-letters a message that was never settled."""
 RETRY_DELAY_CAP = 5.0
+CONSUMER_GRACE_SECONDS = 10.0
+"""On shutdown, how long handlers in flight may run on before the connection closes."""
 """Longest pause between two in-process attempts of a failing handler."""
 
 # Headers RabbitMQ adds when it dead-letters; a replayed message starts afresh.
@@ -156,6 +168,10 @@ def create_broker(
         # Reconnecting often is cheap, and publishing resumes sooner after an outage.
         reconnect_interval=reconnect_interval,
         timeout=10.0,
+        # On shutdown, consumers stop taking messages and their handlers in
+        # flight get this long to commit and ack; whatever is unsettled then
+        # goes back to the queue when the channel closes (never acked unhandled).
+        graceful_timeout=CONSUMER_GRACE_SECONDS,
         app_id=service,
         # FastStream's own logger has its own handler and format; ours goes to
         # the root logger, which writes JSON lines with the correlation id.
@@ -306,6 +322,40 @@ async def _handle(
     message: RabbitMessage,
     *,
     queue: str,
+    label: str,
+    envelope_type: type[Envelope[P]],
+    handler: Callable[[Envelope[P]], Awaitable[None]],
+    max_attempts: int,
+    base_delay: float,
+) -> None:
+    """Settles one delivery, measured (``label``: the queue without its prefix) and traced."""
+    started = time.perf_counter()
+    if message.raw_message.redelivered:
+        CONSUMER_REDELIVERED.labels(label).inc()
+    try:
+        with tracing.consumer_span(
+            f"process {label}",
+            message.headers,
+            {"messaging.destination.name": label, "messaging.message.id": str(message.message_id)},
+        ):
+            await _settle(
+                message,
+                queue=queue,
+                label=label,
+                envelope_type=envelope_type,
+                handler=handler,
+                max_attempts=max_attempts,
+                base_delay=base_delay,
+            )
+    finally:
+        CONSUMER_DURATION.labels(label).observe(time.perf_counter() - started)
+
+
+async def _settle(
+    message: RabbitMessage,
+    *,
+    queue: str,
+    label: str,
     envelope_type: type[Envelope[P]],
     handler: Callable[[Envelope[P]], Awaitable[None]],
     max_attempts: int,
@@ -325,6 +375,7 @@ async def _handle(
                 envelope_type.__name__,
                 exc,
             )
+            CONSUMER_DEAD_LETTERED.labels(label, "invalid").inc()
             await message.reject(requeue=False)
             return
         if not supplied:
@@ -333,6 +384,7 @@ async def _handle(
             try:
                 await handler(envelope)
             except Exception:  # any handler failure is retried, then dead-lettered
+                CONSUMER_FAILURES.labels(label).inc()
                 if attempt >= max_attempts:
                     log.exception(
                         "event %s (%s) failed %d times on %s; dead-lettered",
@@ -341,6 +393,7 @@ async def _handle(
                         attempt,
                         queue,
                     )
+                    CONSUMER_DEAD_LETTERED.labels(label, "failed").inc()
                     await message.reject(requeue=False)
                     return
                 delay = min(RETRY_DELAY_CAP, base_delay * 2 ** (attempt - 1))
@@ -357,6 +410,9 @@ async def _handle(
                 await asyncio.sleep(delay)
             else:
                 await message.ack()
+                CONSUMER_HANDLED.labels(label).inc()
+                lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
+                CONSUMER_LAG.labels(label).observe(max(0.0, lag))
                 return
     finally:
         correlation.correlation_id.reset(token)
@@ -428,6 +484,8 @@ def subscribe(
         await _handle(
             message,
             queue=queue,
+            # Without the environment's prefix: the same series in every deployment.
+            label=f"{service}.{purpose}",
             envelope_type=envelope_type,
             handler=handler,
             max_attempts=max_attempts,

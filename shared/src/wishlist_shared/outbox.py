@@ -10,6 +10,11 @@ Delivery is at least once: a relay that dies after RabbitMQ confirmed a message
 but before its transaction committed publishes it again. Consumers deduplicate on
 the envelope's ``id`` (see :mod:`wishlist_shared.inbox`).
 
+Observability: the relay samples the backlog (pending rows, age of the
+oldest) every few seconds into :mod:`wishlist_shared.metrics`, so a scrape
+never queries the database; and a row carries the trace context of the
+transaction that wrote it (:mod:`wishlist_shared.tracing`).
+
 Order is the order of ``id`` among committed rows: the events of one transaction
 go out in the order they were added. Two transactions that commit concurrently may
 commit in the opposite order to the ids they drew, so there is no global order
@@ -24,7 +29,7 @@ import functools
 import logging
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
@@ -50,8 +55,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from wishlist_shared import correlation
+from wishlist_shared import correlation, tracing
 from wishlist_shared.events import Envelope, EventPayload, dump
+from wishlist_shared.metrics import (
+    OUTBOX_DELAY,
+    OUTBOX_FAILURES,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISHED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +84,9 @@ _BACKOFF_CAP = 5.0
 _PURGE_EVERY = 600.0
 _LISTENER_CHECK_EVERY = 30.0
 _LAST_ERROR_MAX = 2000
+# How often the relay counts its backlog for the metrics: cheap (the pending
+# rows' partial index) and independent of how often Prometheus scrapes.
+_SAMPLE_EVERY = 5.0
 
 
 class Publisher(Protocol):
@@ -130,7 +145,12 @@ async def add_event(session: AsyncSession, table: Table, payload: EventPayload) 
             event_id=envelope.id,
             routing_key=payload.routing_key,
             body=dump(envelope),
-            headers={CORRELATION_HEADER: envelope.correlation_id},
+            # The trace context too: the relay's span, and so the consumer's,
+            # continues the trace of the request that caused the event.
+            headers={
+                CORRELATION_HEADER: envelope.correlation_id,
+                **tracing.current_context_headers(),
+            },
         )
     )
     # A constant payload lets PostgreSQL fold the notifications of one
@@ -178,23 +198,38 @@ class OutboxRelay:
         self.retention = retention
         self.channel = notify_channel(table)
         self._lock_key = f"outbox:{_schema(table)}"
+        self._label = _schema(table)
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         """Starts relaying in the background: a LISTEN connection and the publishing loop."""
         if self._tasks:
             return
+        self._stopping.clear()
         self._tasks = [
             asyncio.create_task(self._listen(), name=f"{self.channel}-listener"),
             asyncio.create_task(self._run(), name=f"{self.channel}-relay"),
         ]
 
-    async def stop(self) -> None:
-        """Stops relaying. A batch being published is rolled back and goes out again later."""
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stops relaying once the batch being published is published and marked.
+
+        Pending rows stay for the next relay (another replica's, or this one's
+        after a restart). A batch still unfinished after ``timeout`` (RabbitMQ
+        stopped confirming) is cancelled: its transaction rolls back and its
+        rows go out again later, which the consumers' inboxes absorb.
+        """
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
+        if not tasks:
+            return
+        self._stopping.set()
+        self._wake.set()
+        listener, relay = tasks
+        listener.cancel()
+        await asyncio.wait({relay}, timeout=timeout)
+        relay.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def relay_once(self) -> int:
@@ -206,6 +241,7 @@ class OutboxRelay:
         """
         t = self.table.c
         published: list[int] = []
+        created: list[datetime] = []
         failure: tuple[int, Exception] | None = None
         async with self.engine.connect() as conn, conn.begin():
             # The transaction-level lock ends with the transaction, so a relay
@@ -217,7 +253,7 @@ class OutboxRelay:
                 return 0
             rows = (
                 await conn.execute(
-                    select(t.id, t.event_id, t.routing_key, t.body, t.headers)
+                    select(t.id, t.event_id, t.routing_key, t.body, t.headers, t.created_at)
                     .where(t.state == PENDING)
                     .order_by(t.id)
                     .limit(self.batch_size)
@@ -231,6 +267,7 @@ class OutboxRelay:
                     failure = (row.id, exc)
                     break
                 published.append(row.id)
+                created.append(row.created_at)
             if published:
                 await conn.execute(
                     update(self.table)
@@ -249,9 +286,36 @@ class OutboxRelay:
                     .where(t.id == failed_id)
                     .values(attempts=t.attempts + 1, last_error=repr(error)[:_LAST_ERROR_MAX])
                 )
+        # Counted once the transaction committed: only then are they published for good.
+        OUTBOX_PUBLISHED.labels(self._label).inc(len(published))
+        now = datetime.now(UTC)
+        for created_at in created:
+            OUTBOX_DELAY.labels(self._label).observe(max(0.0, (now - created_at).total_seconds()))
         if failure is not None:
             raise failure[1]
         return len(published)
+
+    async def sample(self) -> None:
+        """Sets the backlog gauges: how many rows are pending, and the oldest one's age."""
+        t = self.table.c
+        async with self.engine.connect() as conn:
+            count, age = (
+                await conn.execute(
+                    select(
+                        func.count(),
+                        # Ages by the database's clock, which wrote created_at.
+                        func.extract("epoch", func.now() - func.min(t.created_at)),
+                    ).where(t.state == PENDING)
+                )
+            ).one()
+        OUTBOX_PENDING.labels(self._label).set(count)
+        OUTBOX_OLDEST_AGE.labels(self._label).set(max(0.0, float(age or 0)))
+
+    async def _sample_quietly(self) -> None:
+        try:
+            await self.sample()
+        except Exception as exc:  # noqa: BLE001 - the gauges keep their last value; relay goes on
+            log.debug("sampling the outbox of %s failed: %r", self._label, exc)
 
     async def purge(self) -> int:
         """Deletes published rows older than ``retention``; returns how many."""
@@ -272,12 +336,21 @@ class OutboxRelay:
         # Log lines about this event carry the correlation id of the request
         # that caused it, like everything else that request touched.
         token = correlation.correlation_id.set(message_headers.get(CORRELATION_HEADER))
+        # Pushes' keys end in a user id ("notifications:<id>"): a span name
+        # must name the kind of destination, not the recipient.
+        destination = routing_key.split(":", 1)[0]
         try:
-            await self.publisher.publish(
-                routing_key, body, message_id=str(event_id), headers=message_headers
-            )
+            with tracing.producer_span(
+                f"publish {destination}",
+                message_headers,
+                {"messaging.destination.name": destination, "messaging.message.id": str(event_id)},
+            ):
+                await self.publisher.publish(
+                    routing_key, body, message_id=str(event_id), headers=message_headers
+                )
             log.debug("published event %s (%s)", event_id, routing_key)
         except Exception as exc:
+            OUTBOX_FAILURES.labels(self._label).inc()
             log.warning("publishing event %s (%s) failed: %r", event_id, routing_key, exc)
             raise
         finally:
@@ -286,10 +359,16 @@ class OutboxRelay:
     async def _run(self) -> None:
         failures = 0
         next_purge = time.monotonic()
-        while True:
+        next_sample = time.monotonic()
+        while not self._stopping.is_set():
             # Cleared before looking, so a NOTIFY that arrives while this batch
             # runs makes the next wait return at once instead of being lost.
             self._wake.clear()
+            # Also while publishing fails: a backlog growing in an outage is
+            # exactly what the gauges are for.
+            if time.monotonic() >= next_sample:
+                await self._sample_quietly()
+                next_sample = time.monotonic() + _SAMPLE_EVERY
             try:
                 if time.monotonic() >= next_purge:
                     purged = await self.purge()
@@ -308,7 +387,9 @@ class OutboxRelay:
                     # One traceback per outage is enough to diagnose it.
                     exc_info=failures == 1,
                 )
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self._stopping.wait()
                 continue
             if failures:
                 log.info("outbox relay of %s recovered", self.channel)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_MARKER = "dev-insecure"  # noqa: S105 - the marker, not a secret
@@ -42,6 +42,10 @@ class ProcessSettings(BaseSettings):
     """`iss` of access tokens: auth writes it, everyone else demands it."""
     jwt_audience: str = "wishlist"
     """`aud` of access tokens."""
+    shutdown_drain_seconds: float = Field(default=5.0, ge=0)
+    """After SIGTERM, serve this long (`/readyz` 503, `Connection: close`), then shut down."""
+    otel_exporter_otlp_endpoint: str = ""
+    """Collector to send traces to over OTLP/HTTP (`http://collector:4318`); empty: tracing off."""
 
     def secret_fields(self) -> dict[str, str]:
         """Values that must not keep their development default in production."""

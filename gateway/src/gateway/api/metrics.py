@@ -32,6 +32,17 @@ SOCKETS_OPEN = Gauge(
     "gateway_websockets_open",
     "WebSockets this process is feeding now",
 )
+NOTIFICATIONS_SENT = Counter(
+    "gateway_notifications_sent",
+    "Notifications sent to WebSockets (live: pushed through Redis; replay: read back on resume)",
+    ["source"],
+)
+NOTIFICATIONS_DROPPED = Counter(
+    "gateway_notifications_dropped",
+    "Pushes not sent to a socket (slow_consumer: its queue was full, closed with 4008;"
+    " malformed: not a notification)",
+    ["reason"],
+)
 SOCKET_CLOSES = Counter(
     "gateway_websocket_closes_total",
     "WebSockets ended, by close code (4008: resume, 4401: credentials, 1013: unavailable)",

@@ -36,6 +36,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from gateway.api.metrics import NOTIFICATIONS_DROPPED
 from wishlist_shared.jwt import AccessClaims
 from wishlist_shared.revocation import Revoked, revocations_channel
 
@@ -242,6 +243,7 @@ class Hub:
         try:
             notification_id = str(json.loads(text)["notification"]["id"])
         except (ValueError, KeyError, TypeError):
+            NOTIFICATIONS_DROPPED.labels("malformed").inc()
             log.warning("dropped a push that is not a notification on %s", channel)
             return
         for subscriber in list(subscribers):

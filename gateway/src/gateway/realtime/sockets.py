@@ -37,7 +37,12 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from gateway.api import access, forwarded
 from gateway.api.deps import Gateway, GatewayDep
-from gateway.api.metrics import SOCKET_CLOSES, SOCKETS_OPEN
+from gateway.api.metrics import (
+    NOTIFICATIONS_DROPPED,
+    NOTIFICATIONS_SENT,
+    SOCKET_CLOSES,
+    SOCKETS_OPEN,
+)
 from gateway.realtime.hub import RESUME, UNAUTHORIZED, RelayUnavailable
 from gateway.realtime.tickets import TICKET_SECONDS, Grant
 from wishlist_shared import correlation
@@ -96,6 +101,7 @@ class Session:
         try:
             self.queue.put_nowait((notification_id, text))
         except asyncio.QueueFull:
+            NOTIFICATIONS_DROPPED.labels("slow_consumer").inc()
             self.close(RESUME, "too slow; resume with after=")
 
     def close(self, code: int, reason: str) -> None:
@@ -271,10 +277,12 @@ async def _pump(
             if session.first_time(notification_id):
                 message = {"type": "notification", "notification": notification}
                 await websocket.send_text(json.dumps(message, separators=(",", ":")))
+                NOTIFICATIONS_SENT.labels("replay").inc()
     while True:
         notification_id, text = await session.queue.get()
         if session.first_time(notification_id):
             await websocket.send_text(text)
+            NOTIFICATIONS_SENT.labels("live").inc()
 
 
 async def _until_disconnect(websocket: WebSocket) -> None:

@@ -22,11 +22,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ServiceProcess:
-    """One uvicorn process serving ``factory`` (``"auth.main:create_app"``)."""
+GRACEFUL_SHUTDOWN_SECONDS = 10
+"""uvicorn's ``--timeout-graceful-shutdown`` in tests: how long requests in flight may finish."""
 
-    def __init__(self, name: str, factory: str, env: Mapping[str, str], port: int | None = None):
+
+class ServiceProcess:
+    """One uvicorn process serving ``factory`` (``"auth.main:create_app"``).
+
+    Started as a deployment starts it: with a bounded graceful shutdown, so
+    SIGTERM (:meth:`stop`) lets requests in flight finish, then runs the app's
+    lifespan shutdown.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        factory: str,
+        env: Mapping[str, str],
+        port: int | None = None,
+        *,
+        graceful_shutdown: int = GRACEFUL_SHUTDOWN_SECONDS,
+    ):
         self.name = name
+        self.graceful_shutdown = graceful_shutdown
         self.factory = factory
         self.env = dict(env)
         self.port = port or free_port()
@@ -56,6 +74,8 @@ class ServiceProcess:
                     "--no-access-log",
                     # The apps decide whom to believe about the client address.
                     "--no-proxy-headers",
+                    "--timeout-graceful-shutdown",
+                    str(self.graceful_shutdown),
                 ],
                 env={**os.environ, **self.env},
                 stdout=log,
@@ -75,17 +95,40 @@ class ServiceProcess:
         await self.stop()
         raise RuntimeError(f"{self.name} did not become healthy in {timeout}s:\n{self.logs()}")
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def terminate(self) -> None:
+        """Sends SIGTERM, as a container runtime does on a rollout, and returns at once."""
+        if self.running:
+            assert self._proc is not None
+            self._proc.send_signal(signal.SIGTERM)
+
+    async def stop(self, timeout: float | None = None) -> bool:
+        """SIGTERM, then SIGKILL after ``timeout`` (default: the graceful shutdown and 15 s).
+
+        True when the process exited by itself (or was not running).
+        """
         proc = self._proc
         if proc is None or proc.poll() is not None:
-            return
+            return True
         proc.send_signal(signal.SIGTERM)
+        return await self.wait_exit(self.graceful_shutdown + 15 if timeout is None else timeout)
+
+    async def wait_exit(self, timeout: float) -> bool:
+        """Waits for the process to end; SIGKILL after ``timeout``. True when it ended by itself."""
+        proc = self._proc
+        if proc is None:
+            return True
         deadline = time.monotonic() + timeout
         while proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110 - no event to wait on
             await asyncio.sleep(0.05)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+            return False
+        return True
 
     def kill(self) -> None:
         """Ends the process at once, as a crash would: no shutdown hooks run."""

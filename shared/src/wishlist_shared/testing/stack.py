@@ -61,6 +61,9 @@ class Stack:
             p + "REDIS_URL": self.servers.redis_url,
             p + "REDIS_PREFIX": self.namespace.redis_prefix,
             p + "JWKS_URL": self.url("auth") + JWKS_PATH,
+            # Stopping a process in a test need not wait for clients to let go
+            # of its connections; the tests of graceful shutdown set a drain.
+            p + "SHUTDOWN_DRAIN_SECONDS": "0",
         }
         if component in SERVICES:
             env[p + "DATABASE_URL"] = self.database.urls[component]

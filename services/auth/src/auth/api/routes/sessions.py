@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.api.cookies import IssuingTransport, RefreshTransportDep
 from auth.api.deps import ClientAddress, DbSession, OptionalClaims, RuntimeDep
+from auth.api.metrics import LOGIN_ATTEMPTS
 from auth.api.routes import PREFIX
 from auth.api.runtime import Runtime
 from auth.api.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokensOut
@@ -19,6 +20,7 @@ from auth.db import sessions, users
 from auth.domain.errors import InvalidCredentials
 from auth.domain.sessions import RefreshVerdict, hash_refresh_token, judge_refresh
 from auth.domain.users import canonical_email
+from wishlist_shared.problems import Problem
 
 router = APIRouter(prefix=PREFIX, tags=["sessions"])
 log = logging.getLogger(__name__)
@@ -33,7 +35,11 @@ async def login(
     transport: IssuingTransport,
 ) -> TokensOut:
     email = canonical_email(body.email)
-    await runtime.throttle.check(email, address)
+    try:
+        await runtime.throttle.check(email, address)
+    except Problem:
+        LOGIN_ATTEMPTS.labels("throttled").inc()
+        raise
     # Read, then hash outside any transaction: no connection is held while the
     # CPU works.
     async with db.begin():
@@ -43,8 +49,10 @@ async def login(
     )
     if credentials is None or not verdict.ok:
         await runtime.throttle.failed(email, address)
+        LOGIN_ATTEMPTS.labels("failed").inc()
         raise InvalidCredentials()
     await runtime.throttle.succeeded(email)
+    LOGIN_ATTEMPTS.labels("success").inc()
     async with db.begin():
         if verdict.new_hash is not None:
             await users.set_password_hash(db, credentials.user_id, verdict.new_hash)
