@@ -141,7 +141,7 @@ def test_conflicting_components_are_renamed_with_their_references() -> None:
 
     assert schemas["User"] == AUTH_USER
     assert schemas["WishlistsUser"] == WISHLISTS_USER
-    assert document["paths"]["/api/v1/auth/me"]["get"]["responses"] == returns("User")
+    assert document["paths"]["/api/v1/auth/me"]["get"]["responses"]["200"] == returns("User")["200"]
     wishlist = schemas["Wishlist"]
     assert wishlist["properties"]["owner"] == ref("WishlistsUser")
     assert wishlist["discriminator"]["mapping"] == {"u": "#/components/schemas/WishlistsUser"}
@@ -171,6 +171,30 @@ def test_security_follows_the_gateways_public_routes() -> None:
     assert paths["/api/v1/auth/me"]["get"]["security"] == [{"bearerAuth": []}]
     assert paths["/api/v1/shared/{token}/join"]["post"]["security"] == [{"bearerAuth": []}]
     assert paths["/api/v1/wishlists"]["get"]["security"] == [{"bearerAuth": []}]
+
+
+def test_errors_are_documented_as_the_problem_details_every_process_sends() -> None:
+    auth = auth_document()
+    auth["paths"]["/api/v1/auth/login"]["post"]["responses"]["422"] = {
+        "description": "Validation Error",
+        "content": {"application/json": {"schema": ref("HTTPValidationError")}},
+    }
+    document = merge([Part("auth", auth)])
+    login = document["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    me = document["paths"]["/api/v1/auth/me"]["get"]["responses"]
+    schemas = document["components"]["schemas"]
+
+    # FastAPI's own 422 (HTTPValidationError, application/json) is never sent.
+    assert login["422"]["content"] == {
+        "application/problem+json": {"schema": ref("ValidationProblem")}
+    }
+    # Any other error (401, 404, 409, 429, 502 ...) is a problem too.
+    for responses in (login, me):
+        assert responses["default"]["content"] == {
+            "application/problem+json": {"schema": ref("Problem")}
+        }
+    assert schemas["Problem"]["required"] == ["type", "title", "status", "detail"]
+    assert "errors" in schemas["ValidationProblem"]["required"]
 
 
 def test_tags_are_merged_without_duplicates() -> None:

@@ -21,6 +21,41 @@ MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
+# The two shapes above as JSON Schema, for the public OpenAPI document: every
+# error is a problem, and a 422 also names the offending fields. Extra members
+# are allowed (RFC 9457 lets a problem type add its own).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An error, as RFC 9457 problem details.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+VALIDATION_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "ValidationProblem",
+    "description": "A request that failed validation: problem details naming each field.",
+    "type": "object",
+    "properties": {
+        **PROBLEM_SCHEMA["properties"],
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": [*PROBLEM_SCHEMA["required"], "errors"],
+}
+
+
 @dataclass(frozen=True)
 class ProblemType:
     """How one kind of error is told to a client."""

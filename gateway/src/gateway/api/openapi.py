@@ -14,6 +14,13 @@ renaming, so a schema that refers to a renamed one is itself renamed.
 Security: the gateway decides which routes need a token, so the document says
 so from the gateway's routing table: public operations get ``security: []``,
 all others the bearer scheme.
+
+Errors: the services' FastAPI documents describe a 422 as FastAPI's default
+``HTTPValidationError`` in ``application/json``, but every process answers
+errors as RFC 9457 problem details (``application/problem+json``). The merged
+document says what is really sent: each 422 is a ``ValidationProblem``, and
+every operation has a ``default`` response, a ``Problem`` (401 from the
+gateway, 404, 409, 429, 502 ...).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any
 import httpx
 
 from gateway.api import routing
+from wishlist_shared import problems
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +136,34 @@ def _secure(path: str, item: Any, *, own: bool) -> Any:
     return item
 
 
+PROBLEM = "Problem"
+VALIDATION_PROBLEM = "ValidationProblem"
+
+
+def _problem_response(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {problems.MEDIA_TYPE: {"schema": {"$ref": _pointer("schemas", schema)}}},
+    }
+
+
+def _with_problems(item: Any) -> Any:
+    """The path item with its errors documented as the problem details they are."""
+    if not isinstance(item, dict):
+        return item
+    item = dict(item)
+    for method in HTTP_METHODS:
+        operation = item.get(method)
+        if not isinstance(operation, dict):
+            continue
+        responses = dict(operation.get("responses") or {})
+        if "422" in responses:
+            responses["422"] = _problem_response("Validation failed", VALIDATION_PROBLEM)
+        responses["default"] = _problem_response("Error", PROBLEM)
+        item[method] = {**operation, "responses": responses}
+    return item
+
+
 @dataclass(frozen=True)
 class Part:
     """One document to merge: the gateway's own (``service`` None) or a service's."""
@@ -143,6 +179,10 @@ def merge(parts: Iterable[Part]) -> Document:
         "securitySchemes": {
             BEARER_SCHEME: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         }
+    }
+    components["schemas"] = {
+        PROBLEM: copy.deepcopy(problems.PROBLEM_SCHEMA),
+        VALIDATION_PROBLEM: copy.deepcopy(problems.VALIDATION_PROBLEM_SCHEMA),
     }
     tags: dict[str, Any] = {}
     for part in parts:
@@ -165,7 +205,8 @@ def merge(parts: Iterable[Part]) -> Document:
             if path in paths:
                 log.warning("openapi: %s also documents %s; the first one is kept", name, path)
                 continue
-            paths[path] = _secure(path, _rewrite_refs(item, renames), own=part.service is None)
+            secured = _secure(path, _rewrite_refs(item, renames), own=part.service is None)
+            paths[path] = _with_problems(secured)
         for tag in doc.get("tags") or []:
             if isinstance(tag, dict) and isinstance(tag.get("name"), str):
                 tags.setdefault(tag["name"], tag)
