@@ -101,6 +101,7 @@ def open_gateway(settings: Settings, own_openapi: Callable[[], dict[str, Any]]) 
             settings.redis_prefix,
             timeout=settings.redis_timeout_seconds,
             heartbeat=settings.ws_redis_heartbeat_seconds,
+            max_sockets_per_user=settings.ws_max_sockets_per_user,
         ),
     )
 

@@ -90,6 +90,8 @@ class Settings(ProcessSettings):
     """Notifications waiting for one slow WebSocket; beyond, it is closed with 4008 (resume)."""
     ws_redis_heartbeat_seconds: float = Field(default=5.0, gt=0)
     """Seconds of pub/sub silence before the relay PINGs Redis; as long again unanswered: lost."""
+    ws_max_sockets_per_user: int = Field(default=20, ge=1)
+    """WebSockets one user may hold open on one gateway process; one more closes with 4429."""
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -22,8 +22,9 @@ Acknowledgement is ``AckPolicy.MANUAL``: a message is acknowledged only after
 its handler returned (its transaction committed). A failing handler is retried
 in-process with exponential back-off up to ``max_attempts`` times, then the
 message is rejected without requeue, which dead-letters it; a body that does not
-validate is dead-lettered at once. Dead-lettering is ``at-least-once`` (RabbitMQ
-keeps the message until the dead-letter queue confirmed it), and a message whose
+validate, or is larger than :data:`MAX_EVENT_BYTES`, is dead-lettered at once.
+Dead-lettering is ``at-least-once`` (RabbitMQ keeps the message until the
+dead-letter queue confirmed it), and a message whose
 handling kills the consumer each time is dead-lettered after
 ``DELIVERY_LIMIT`` deliveries instead of looping forever.
 
@@ -81,6 +82,12 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/json"
 DELIVERY_LIMIT = 10
 """Deliveries after which RabbitMQ dead-letters a message that was never settled."""
+MAX_EVENT_BYTES = 256 * 1024
+"""Largest message body a consumer parses; a bigger one is dead-lettered unread.
+
+Our largest events (an item deleted from a list with 500 viewers) are a few
+tens of KiB; anything near this is not ours and must not cost memory or CPU.
+"""
 RETRY_DELAY_CAP = 5.0
 CONSUMER_GRACE_SECONDS = 10.0
 """On shutdown, how long handlers in flight may run on before the connection closes."""
@@ -364,6 +371,17 @@ async def _settle(
     supplied = message.headers.get(CORRELATION_HEADER) or message.correlation_id
     token = correlation.correlation_id.set(str(supplied) if supplied else None)
     try:
+        if len(message.body) > MAX_EVENT_BYTES:
+            log.error(
+                "message %s on %s has %d bytes, more than %d; dead-lettered unread",
+                message.message_id,
+                queue,
+                len(message.body),
+                MAX_EVENT_BYTES,
+            )
+            CONSUMER_DEAD_LETTERED.labels(label, "oversized").inc()
+            await message.reject(requeue=False)
+            return
         try:
             envelope = envelope_type.model_validate_json(message.body)
         except ValidationError as exc:

@@ -58,7 +58,8 @@ CONSUMER_REDELIVERED = Counter(
 )
 CONSUMER_DEAD_LETTERED = Counter(
     "consumer_messages_dead_lettered",
-    "Messages sent to the dead-letter queue (invalid: not a valid event; failed: retries spent)",
+    "Messages sent to the dead-letter queue (invalid: not a valid event; oversized: "
+    "larger than the limit; failed: retries spent)",
     ["queue", "reason"],
 )
 CONSUMER_DURATION = Histogram(

@@ -35,6 +35,11 @@ def create_service_app(
     # A trailing-slash redirect would name the process's own address, which
     # clients behind the gateway must never see: "/x/" is simply a 404.
     fastapi_kwargs.setdefault("redirect_slashes", False)
+    if settings.environment == "production":
+        # The interactive pages are for developers; the public API's own are the
+        # gateway's /api/docs. /openapi.json stays: the gateway merges it.
+        fastapi_kwargs.setdefault("docs_url", None)
+        fastapi_kwargs.setdefault("redoc_url", None)
     drain = Drain(settings.shutdown_drain_seconds)
 
     @asynccontextmanager

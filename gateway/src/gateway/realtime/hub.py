@@ -54,6 +54,10 @@ class RelayUnavailable(Exception):  # noqa: N818 - reads as the condition it rep
     """The hub has no working Redis connection right now."""
 
 
+class TooManySockets(Exception):  # noqa: N818 - reads as the condition it reports
+    """The user already holds as many sockets on this process as one may."""
+
+
 class Subscriber(Protocol):
     """One socket as the hub sees it."""
 
@@ -75,8 +79,10 @@ class Hub:
         timeout: float,
         heartbeat: float,
         connect: Callable[[], Redis] | None = None,
+        max_sockets_per_user: int | None = None,
     ) -> None:
         self.prefix = prefix
+        self.max_sockets_per_user = max_sockets_per_user
         self.timeout = timeout
         self.heartbeat = heartbeat
         self._connect = connect or (
@@ -126,6 +132,11 @@ class Hub:
             raise RelayUnavailable("no Redis connection")
         channel = self.channel(subscriber.claims.subject)
         subscribers = self._users.get(channel)
+        # Counted and added with no await in between: racing handshakes of one
+        # user cannot all slip under the cap.
+        limit = self.max_sockets_per_user
+        if subscribers is not None and limit is not None and len(subscribers) >= limit:
+            raise TooManySockets(f"at most {limit} sockets per user")
         if subscribers is None:
             subscribers = self._users[channel] = set()
             ready = self._ready[channel] = asyncio.get_running_loop().create_future()

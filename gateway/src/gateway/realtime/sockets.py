@@ -43,7 +43,7 @@ from gateway.api.metrics import (
     SOCKET_CLOSES,
     SOCKETS_OPEN,
 )
-from gateway.realtime.hub import RESUME, UNAUTHORIZED, RelayUnavailable
+from gateway.realtime.hub import RESUME, UNAUTHORIZED, RelayUnavailable, TooManySockets
 from gateway.realtime.tickets import TICKET_SECONDS, Grant
 from wishlist_shared import correlation
 from wishlist_shared.jwt import AccessClaims, InvalidToken
@@ -61,7 +61,7 @@ BAD_REQUEST = 4400
 UNKNOWN_AFTER = 4404
 """Close code: ``after`` is no notification of this user; reload, reconnect without it."""
 TOO_MANY = 4429
-"""Close code: over the rate limit; wait before reconnecting."""
+"""Close code: over the rate limit, or the user holds too many sockets; wait, then reconnect."""
 TRY_AGAIN_LATER = 1013
 """Close code: Redis or the notifier cannot be reached right now."""
 
@@ -208,6 +208,8 @@ async def _serve(
     session = Session(claims, gateway.settings.ws_send_queue_size)
     try:
         await gateway.hub.join(session)
+    except TooManySockets as exc:
+        return TOO_MANY, str(exc)
     except RelayUnavailable:
         return TRY_AGAIN_LATER, "try again later"
     # Accepted once subscribed: when the client's handshake completes, every

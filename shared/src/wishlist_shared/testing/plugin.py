@@ -48,7 +48,7 @@ async def make_database(database_factory: DatabaseFactory) -> AsyncIterator[Make
 
 
 @contextlib.asynccontextmanager
-async def _fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
+async def fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
     """Names no other test uses; their Redis keys and exchanges are removed afterwards."""
     ns = Namespace.fresh()
     yield ns
@@ -69,7 +69,7 @@ async def _fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
 
 @pytest.fixture
 async def namespace(servers: Servers) -> AsyncIterator[Namespace]:
-    async with _fresh_namespace(servers) as ns:
+    async with fresh_namespace(servers) as ns:
         yield ns
 
 
@@ -102,7 +102,7 @@ async def session_stack(
 
     Its tests must not depend on each other's data: each makes its own users.
     """
-    async with _fresh_namespace(servers) as ns:
+    async with fresh_namespace(servers) as ns:
         database = await database_factory.create(["auth", "wishlists", "notifier"])
         s = Stack(servers, database, ns)
         try:
