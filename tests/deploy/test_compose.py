@@ -225,6 +225,20 @@ def test_one_offs_use_the_service_images(services: dict[str, Any]) -> None:
         assert paths == [f"deploy/compose/secrets/{service}.env"]
 
 
+def test_python_images_are_built_from_the_root_dockerfile_for_their_process(
+    services: dict[str, Any],
+) -> None:
+    ports = {**SERVICES, "gateway": 8000}
+    for name, port in ports.items():
+        build = services[name]["build"]
+        assert build["context"] == ".", name
+        assert build.get("dockerfile", "Dockerfile") == "Dockerfile", name
+        # The pair the Dockerfile checks; the port is the one everything else here uses.
+        assert build["args"] == {"SERVICE": name, "PORT": str(port)}, name
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert f"http://127.0.0.1:{port}/" in probe, name
+
+
 def test_services_run_in_production_mode(services: dict[str, Any]) -> None:
     for name in (*SERVICES, *MIGRATIONS, "gateway"):
         prefix = MIGRATIONS.get(name, name).upper()

@@ -2,14 +2,17 @@
 
 Each Dockerfile passes hadolint, and its final stage keeps the promises a
 deployment relies on: a user other than root, a health check, an exec-form
-command (so SIGTERM reaches the server), a graceful stop. The Python images
-install only hash-pinned wheels, and those pins still satisfy what each
+command (so SIGTERM reaches the server), a graceful stop. The four Python
+images come from the one root Dockerfile, chosen by the build arguments
+SERVICE and PORT; each is checked as that Dockerfile reads with its arguments.
+They install only hash-pinned wheels, and those pins still satisfy what each
 distribution's pyproject.toml asks for.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -24,7 +27,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-# image -> (its folder, the port it serves on)
+# image (its SERVICE build argument) -> (its folder, the port it serves on)
 PYTHON_IMAGES = {
     "auth": ("services/auth", 8001),
     "wishlists": ("services/wishlists", 8002),
@@ -32,9 +35,15 @@ PYTHON_IMAGES = {
     "gateway": ("gateway", 8000),
 }
 SERVICES = ("auth", "wishlists", "notifier")
-DOCKERFILES = [f"{folder}/Dockerfile" for folder, _ in PYTHON_IMAGES.values()] + [
-    "frontend/Dockerfile"
-]
+# Every Python image is built from this one, with build_args(image).
+PYTHON_DOCKERFILE = "Dockerfile"
+DOCKERFILES = [PYTHON_DOCKERFILE, "frontend/Dockerfile"]
+
+
+def build_args(image: str) -> dict[str, str]:
+    """The build arguments of a Python image, as docker-compose.yml passes them."""
+    _, port = PYTHON_IMAGES[image]
+    return {"SERVICE": image, "PORT": str(port)}
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,21 @@ class Instruction:
     args: str
 
 
-def instructions(dockerfile: str) -> list[Instruction]:
-    """The Dockerfile's instructions, continuation lines joined, comments left out."""
+def substitute(text: str, args: dict[str, str]) -> str:
+    """`text` with the build arguments `args` put in for `$NAME` and `${NAME}`."""
+
+    def value(match: re.Match[str]) -> str:
+        return args.get(match.group(1) or match.group(2), match.group(0))
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, text)
+
+
+def instructions(dockerfile: str, args: dict[str, str] | None = None) -> list[Instruction]:
+    """The Dockerfile's instructions, continuation lines joined, comments left out.
+
+    With `args`, those build arguments are put in wherever the instructions
+    name them (in RUN, where the shell would).
+    """
     result: list[Instruction] = []
     pending = ""
     for raw in (ROOT / dockerfile).read_text().splitlines():
@@ -54,17 +76,37 @@ def instructions(dockerfile: str) -> list[Instruction]:
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
-        keyword, _, args = (pending + line).partition(" ")
-        result.append(Instruction(keyword.upper(), " ".join(args.split())))
+        keyword, _, rest = (pending + line).partition(" ")
+        rest = " ".join(rest.split())
+        result.append(Instruction(keyword.upper(), substitute(rest, args) if args else rest))
         pending = ""
     assert not pending, f"{dockerfile} ends in a continuation line"
     return result
 
 
-def final_stage(dockerfile: str) -> list[Instruction]:
-    steps = instructions(dockerfile)
-    last_from = max(i for i, step in enumerate(steps) if step.keyword == "FROM")
-    return steps[last_from:]
+def stages(dockerfile: str, args: dict[str, str] | None = None) -> dict[str, list[Instruction]]:
+    """Each stage's instructions (from its FROM on), by the stage's name."""
+    result: dict[str, list[Instruction]] = {}
+    for step in instructions(dockerfile, args):
+        if step.keyword == "FROM":
+            name = step.args.split()[-1] if " AS " in f" {step.args.upper()} " else str(len(result))
+            result[name] = []
+        if result:
+            result[list(result)[-1]].append(step)
+    return result
+
+
+def final_stage(dockerfile: str, args: dict[str, str] | None = None) -> list[Instruction]:
+    return list(stages(dockerfile, args).values())[-1]
+
+
+def env(steps: list[Instruction]) -> dict[str, str]:
+    """What the ENV instructions among `steps` set (the `NAME=value` form)."""
+    result: dict[str, str] = {}
+    for step in steps:
+        if step.keyword == "ENV":
+            result.update(pair.split("=", 1) for pair in step.args.split())
+    return result
 
 
 def exec_form(args: str) -> list[str] | None:
@@ -166,30 +208,65 @@ def test_final_stage_has_an_exec_form_command_stopped_by_sigterm(dockerfile: str
 def test_python_image_serves_its_port_without_proxy_headers_and_stops_gracefully(
     image: str,
 ) -> None:
-    folder, port = PYTHON_IMAGES[image]
-    steps = final_stage(f"{folder}/Dockerfile")
+    _, port = PYTHON_IMAGES[image]
+    steps = final_stage(PYTHON_DOCKERFILE, build_args(image))
     cmd = last(steps, "CMD")
     assert cmd is not None
     command = exec_form(cmd.args)
     assert command is not None
-    assert command[:3] == ["uvicorn", "--factory", f"{image}.main:create_app"]
+    # Exec form expands no variable: uvicorn reads its application and port
+    # from the environment, so the command names neither.
+    assert command[:2] == ["uvicorn", "--factory"]
+    assert not [word for word in command if word.endswith(":create_app")]
+    assert "--port" not in command
+    variables = env(steps)
+    assert variables["UVICORN_APP"] == f"{image}.main:create_app"
+    assert variables["UVICORN_PORT"] == str(port)
     assert "--no-proxy-headers" in command
     # Every interface of the container: the network decides who reaches it.
     assert command[command.index("--host") + 1] == "0.0.0.0"  # noqa: S104
-    assert command[command.index("--port") + 1] == str(port)
     assert int(command[command.index("--timeout-graceful-shutdown") + 1]) > 0
     expose = last(steps, "EXPOSE")
     assert expose is not None
     assert expose.args == str(port)
     probe = healthcheck_command(steps)
     assert probe is not None
-    assert f"http://127.0.0.1:{port}/healthz" in " ".join(probe)
+    code = " ".join(probe)
+    assert "http://127.0.0.1:%s/healthz' % os.environ['UVICORN_PORT']" in code
+
+
+def test_python_image_is_refused_for_an_unknown_service_or_a_port_not_its_own() -> None:
+    """The build stage's first step: SERVICE and PORT must be one of the known pairs."""
+    build = stages(PYTHON_DOCKERFILE)["build"]
+    check = next(step.args for step in build if step.keyword == "RUN")
+    assert "${SERVICE}" in check
+    assert "${PORT}" in check
+
+    def run(service: str, port: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", "-c", check],
+            env={"PATH": os.environ["PATH"], "SERVICE": service, "PORT": port},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    for image, (_, port) in PYTHON_IMAGES.items():
+        assert run(image, str(port)).returncode == 0, image
+    for service, port in [("frontend", "3000"), ("auth", "8000"), ("gateway", ""), ("", "")]:
+        refused = run(service, port)
+        assert refused.returncode != 0, (service, port)
+        assert "SERVICE" in refused.stderr
+        assert "PORT" in refused.stderr
 
 
 @pytest.mark.parametrize("image", PYTHON_IMAGES)
 def test_python_image_installs_only_hashed_binary_wheels(image: str) -> None:
-    folder, _ = PYTHON_IMAGES[image]
-    runs = [step.args for step in instructions(f"{folder}/Dockerfile") if step.keyword == "RUN"]
+    runs = [
+        step.args
+        for step in instructions(PYTHON_DOCKERFILE, build_args(image))
+        if step.keyword == "RUN"
+    ]
     installs = [
         part for run in runs for part in run.split("&&") if re.search(r"\bpip\b.*\binstall\b", part)
     ]
@@ -235,27 +312,63 @@ def test_image_pins_satisfy_each_distributions_dependencies(image: str) -> None:
             )
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_service_image_carries_its_migrations_in_its_working_directory(service: str) -> None:
-    steps = final_stage(f"services/{service}/Dockerfile")
-    workdir = last(steps, "WORKDIR")
+@pytest.mark.parametrize("image", PYTHON_IMAGES)
+def test_only_a_service_image_carries_its_migrations_in_its_working_directory(
+    image: str, tmp_path: Path
+) -> None:
+    final = final_stage(PYTHON_DOCKERFILE, build_args(image))
+    workdir = last(final, "WORKDIR")
     assert workdir is not None
     assert workdir.args == "/app"
-    copies = [step.args for step in steps if step.keyword == "COPY"]
-    assert f"services/{service}/alembic.ini ./" in copies
-    assert f"services/{service}/migrations migrations" in copies
+    # Nothing but the virtual environment and what the build stage put in /app.
+    copies = [step.args for step in final if step.keyword == "COPY"]
+    assert copies == ["--from=build /opt/venv /opt/venv", "--from=build /app /app"]
+    # The build stage's step that fills /app, run here for this SERVICE from the
+    # repository root (its working directory holds the same paths), pip left out.
+    build = stages(PYTHON_DOCKERFILE)["build"]
+    (fill,) = [step.args for step in build if step.keyword == "RUN" and "/app" in step.args]
+    script = "&&".join(part for part in fill.split("&&") if not re.search(r"\bpip\b", part))
+    app = tmp_path / "app"
+    subprocess.run(
+        ["sh", "-c", script.replace("/app", str(app))],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "SERVICE": image},
+        check=True,
+    )
+    folder, _ = PYTHON_IMAGES[image]
+    if image not in SERVICES:
+        assert not list(app.iterdir()), f"{image} has no migrations, its /app stays empty"
+        return
+    assert (app / "alembic.ini").read_bytes() == (ROOT / folder / "alembic.ini").read_bytes()
+    wanted = sorted(
+        p.relative_to(ROOT / folder) for p in (ROOT / folder).glob("migrations/**/*.py")
+    )
+    found = sorted(p.relative_to(app) for p in app.glob("migrations/**/*.py"))
+    assert found == wanted
 
 
-@pytest.mark.parametrize("dockerfile", DOCKERFILES)
-def test_every_path_an_image_copies_from_the_repository_exists(dockerfile: str) -> None:
-    for step in instructions(dockerfile):
-        if step.keyword != "COPY":
+def copy_sources(dockerfile: str, args: dict[str, str] | None) -> list[str]:
+    sources: list[str] = []
+    for step in instructions(dockerfile, args):
+        if step.keyword != "COPY" or "--from=" in step.args:
             continue
         words = [word for word in step.args.split() if not word.startswith("--")]
-        if "--from=" in step.args:
-            continue
-        for source in words[:-1]:
-            assert (ROOT / source).exists(), f"{dockerfile} copies {source}, which is missing"
+        sources += words[:-1]
+    return sources
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "image"),
+    [(PYTHON_DOCKERFILE, image) for image in PYTHON_IMAGES] + [("frontend/Dockerfile", None)],
+)
+def test_every_path_an_image_copies_from_the_repository_exists(
+    dockerfile: str, image: str | None
+) -> None:
+    sources = copy_sources(dockerfile, build_args(image) if image else None)
+    assert sources, f"{dockerfile} copies nothing from the repository"
+    for source in sources:
+        assert "$" not in source, f"{dockerfile} copies {source}, an unknown variable"
+        assert (ROOT / source).exists(), f"{dockerfile} copies {source}, which is missing"
 
 
 def test_frontend_image_runs_the_standalone_server_as_node() -> None:

@@ -231,10 +231,15 @@ def test_namespace_enforces_the_restricted_pod_security_standard(overlay: str) -
 
 
 def dockerfile(image: str) -> str:
-    """The Dockerfile another part of the repository builds `image` from."""
+    """The Dockerfile another part of the repository builds `image` from.
+
+    The Python processes' images all come from the root Dockerfile (build
+    argument SERVICE), the web app's from frontend/Dockerfile.
+    """
     process = image.removeprefix("wishlist-").partition(":")[0]
-    folder = ROOT / ("services/" + process if process in SERVICES else process)
-    return (folder / "Dockerfile").read_text()
+    if process in PYTHON_PROCESSES:
+        return (ROOT / "Dockerfile").read_text()
+    return (ROOT / process / "Dockerfile").read_text()
 
 
 def test_pods_run_as_the_user_their_image_was_built_for(overlay: str) -> None:
