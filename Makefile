@@ -20,7 +20,7 @@ include .env
 export
 endif
 
-.PHONY: run dev smoke test lint fmt install web-install system-packages api-types bootstrap-db migrate lock clean
+.PHONY: run dev smoke test faults soak lint fmt install web-install system-packages api-types bootstrap-db migrate lock clean
 
 $(STAMP): requirements/dev.txt $(addsuffix /pyproject.toml,$(DISTS))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,15 @@ smoke: $(STAMP) $(WEB_STAMP)
 test: $(STAMP) $(WEB_STAMP) system-packages
 	cd $(WEB) && npm run --silent test
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The fault suite alone (it is part of `test` too); FAULTS=redis,gateway picks some.
+faults: $(STAMP)
+	$(BIN)/pytest tests/system/faults $(PYTEST_ARGS)
+
+# A few hundred locust users on the whole platform for a few minutes; fails on
+# any failed request, memory growth, or an outbox left behind (docs/reliability.md).
+soak: $(STAMP)
+	$(BIN)/python tests/load/soak.py $(SOAK_ARGS)
 
 lint: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check .

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
 from redis.asyncio import Redis
 
 from wishlist_shared.jwt import LEEWAY_SECONDS, AccessClaims
-from wishlist_shared.revocation import RevocationList, Revoked
+from wishlist_shared.revocation import RevocationList, RevocationListIncomplete, Revoked
 from wishlist_shared.testing.stack import Namespace
 
 
@@ -63,3 +64,22 @@ async def test_revocations_are_announced_on_the_channel_after_the_keys_are_writt
     assert announced[0].covers(claims)
     assert announced[1].covers(_claims(session))
     assert not announced[1].covers(_claims(uuid.uuid4()))
+
+
+async def test_without_its_seal_the_list_refuses_to_answer_rather_than_say_not_revoked(
+    redis: Redis, namespace: Namespace
+) -> None:
+    revocations = RevocationList(redis, namespace.redis_prefix)
+    session = uuid.uuid4()
+    # As after a Redis restart that kept nothing.
+    await redis.delete(f"{namespace.redis_prefix}revoked:complete")
+    with pytest.raises(RevocationListIncomplete):
+        await revocations.is_revoked(_claims())
+    assert not await revocations.is_complete()
+
+    await revocations.restore([(session, 30)])
+
+    assert await revocations.is_complete()
+    assert await revocations.is_revoked(_claims(session))
+    assert not await revocations.is_revoked(_claims())
+    assert 0 < await redis.ttl(f"{namespace.redis_prefix}revoked:sid:{session}") <= 30

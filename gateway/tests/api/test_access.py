@@ -359,6 +359,7 @@ async def test_redis_outage_refuses_tokens_but_keeps_public_routes_open(
         proxy.restore()
 
         assert protected.status_code == 503
+        assert protected.headers["retry-after"] == "2"
         assert protected.headers["content-type"] == PROBLEM
         assert protected.json()["type"] == "/problems/authentication-unavailable"
         assert public.status_code == 200
@@ -386,4 +387,6 @@ async def test_rate_limit_keys_stay_in_the_namespace(
     assert sorted(keys) == [
         f"{namespace.redis_prefix}gateway:ratelimit:auth-failures:ip:2001:db8::/64",
         f"{namespace.redis_prefix}gateway:ratelimit:requests:user:{user}",
+        # The revocation list's seal, which the namespace starts with.
+        f"{namespace.redis_prefix}revoked:complete",
     ]

@@ -370,6 +370,7 @@ async def test_service_down_is_a_503_problem_at_once(
 
     assert time.monotonic() - started < 2
     assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
     assert response.headers["content-type"] == PROBLEM
     problem = response.json()
     assert problem["type"] == "/problems/upstream-unavailable"
@@ -404,7 +405,7 @@ async def test_slow_service_is_a_504_problem_after_the_read_timeout(
     assert response.json()["type"] == "/problems/upstream-timeout"
 
 
-async def test_service_that_hangs_up_without_answering_is_a_502_problem(
+async def test_service_that_hangs_up_without_answering_is_a_503_to_retry(
     start_gateway: StartGateway, signing_key: SigningKey
 ) -> None:
     async with hang_up_server() as url:
@@ -414,9 +415,10 @@ async def test_service_that_hangs_up_without_answering_is_a_502_problem(
             "/api/v1/notifications", headers=bearer(signing_key.token())
         )
 
-    assert response.status_code == 502
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
     assert response.headers["content-type"] == PROBLEM
-    assert response.json()["type"] == "/problems/bad-gateway"
+    assert response.json()["type"] == "/problems/upstream-interrupted"
 
 
 async def test_a_body_that_breaks_off_is_never_passed_off_as_complete(
@@ -446,7 +448,8 @@ async def test_a_service_back_from_an_outage_is_reached_again(
         during = await gateway.client.get("/api/v1/notifications", headers=headers)
         proxy.restore()
 
-        assert during.status_code in (502, 503)
+        assert during.status_code == 503
+        assert during.headers["retry-after"] == "2"
         assert during.headers["content-type"] == PROBLEM
 
         async def reached() -> bool:

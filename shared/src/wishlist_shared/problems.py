@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from wishlist_shared.outages import RETRY_AFTER_SECONDS, dependency_unavailable
+
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,10 @@ class ProblemType:
     @property
     def type(self) -> str:
         return f"/problems/{self.slug}"
+
+
+DEPENDENCY_UNAVAILABLE = ProblemType(503, "dependency-unavailable", "Service Unavailable")
+"""PostgreSQL or Redis could not be reached: retry after ``Retry-After`` seconds."""
 
 
 class Problem(Exception):  # noqa: N818 - it is the problem itself, not a failure of one
@@ -154,6 +160,16 @@ def install(
         )
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if dependency_unavailable(exc):
+            # Expected while a server restarts: a line, not a stack trace.
+            log.warning("dependency unavailable: %r", exc)
+            return problem_response(
+                DEPENDENCY_UNAVAILABLE.status,
+                DEPENDENCY_UNAVAILABLE.title,
+                "A server this request needs cannot be reached right now; try again shortly.",
+                type_=DEPENDENCY_UNAVAILABLE.type,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         log.exception("unhandled error", exc_info=exc)
         return problem_response(
             500, "Internal Server Error", "The server could not complete the request."

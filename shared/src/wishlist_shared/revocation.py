@@ -10,15 +10,27 @@ long-lived connections (the gateway's WebSockets) can end them at once
 instead of waiting for the token to expire. The announcement follows the
 key in the same round trip: a listener that subscribes and then reads the
 keys cannot miss a revocation.
+
+Redis may lose everything (a restart of a Redis that keeps nothing on disk, a
+failover to an empty replica). A list that is silently empty would let every
+logged-out token back in, so the list carries a seal, ``{prefix}revoked:complete``,
+that auth sets once the list is whole; auth keeps the revocations in PostgreSQL
+too and writes them back, then the seal, whenever the seal is missing (see
+``auth.revocations``). Until then :meth:`RevocationList.is_revoked` raises
+:class:`RevocationListIncomplete` and verifiers refuse tokens with 503: for a
+second or so after Redis comes back empty, no token passes, but no revoked one
+passes either.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from wishlist_shared.jwt import LEEWAY_SECONDS, AccessClaims
 
@@ -65,6 +77,10 @@ class Revoked:
         )
 
 
+class RevocationListIncomplete(RedisError):  # noqa: N818 - reads as the condition
+    """Redis does not hold the whole revocation list: it lost it and auth has not restored it."""
+
+
 class RevocationList:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
@@ -79,6 +95,25 @@ class RevocationList:
 
     def _session_key(self, sid: uuid.UUID) -> str:
         return f"{self.prefix}revoked:sid:{sid}"
+
+    @property
+    def _seal_key(self) -> str:
+        return f"{self.prefix}revoked:complete"
+
+    async def is_complete(self) -> bool:
+        """True when the seal is there: Redis holds every revocation still in force."""
+        return bool(await self.redis.exists(self._seal_key))
+
+    async def restore(self, sessions: Sequence[tuple[uuid.UUID, int]]) -> None:
+        """Writes back revoked sessions (id, seconds their tokens may still live), then seals.
+
+        One transaction: a verifier sees either no seal or the whole list.
+        """
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for sid, seconds in sessions:
+                pipe.set(self._session_key(sid), b"1", ex=max(1, seconds))
+            pipe.set(self._seal_key, b"1")
+            await pipe.execute()
 
     async def revoke_token(self, jti: str, seconds_left: int) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -102,7 +137,14 @@ class RevocationList:
             await pipe.execute()
 
     async def is_revoked(self, claims: AccessClaims) -> bool:
+        """Whether the token is revoked; :class:`RevocationListIncomplete` when unknowable."""
         keys = [self._token_key(claims.token_id)]
         if claims.session_id is not None:
             keys.append(self._session_key(claims.session_id))
-        return bool(await self.redis.exists(*keys))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self._seal_key)
+            pipe.exists(*keys)
+            sealed, revoked = await pipe.execute()
+        if not sealed:
+            raise RevocationListIncomplete("the revocation list in Redis is not complete")
+        return bool(revoked)

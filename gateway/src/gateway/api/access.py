@@ -33,6 +33,7 @@ from gateway.api.metrics import DEGRADED, REJECTIONS
 from gateway.api.routing import PublicRoute
 from gateway.settings import Settings
 from wishlist_shared.jwt import AccessClaims, InvalidToken
+from wishlist_shared.outages import RETRY_AFTER_SECONDS
 from wishlist_shared.problems import Problem, ProblemType
 from wishlist_shared.ratelimit import FixedWindow
 from wishlist_shared.security import TokenChecker, unauthorized
@@ -118,7 +119,9 @@ def unavailable() -> Problem:
     """503: what access depends on in Redis cannot be reached."""
     REJECTIONS.labels("authentication_unavailable").inc()
     return Problem(
-        AUTH_UNAVAILABLE, "Access tokens cannot be checked right now; try again shortly."
+        AUTH_UNAVAILABLE,
+        "Access tokens cannot be checked right now; try again shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 

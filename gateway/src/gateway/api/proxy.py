@@ -6,11 +6,17 @@ streams back as raw bytes, so Content-Length and Content-Encoding stay true.
 
 When a service gives no answer the client gets a problem+json status:
 
-- 503 when it cannot be reached (refused, connect timeout, or no free pooled
-  connection in time): nothing reached the service, a retry is safe;
+- 503 ``upstream-unavailable`` when it cannot be reached (refused, connect
+  timeout, or no free pooled connection in time): nothing reached the service,
+  a retry is safe;
+- 503 ``upstream-interrupted`` when the connection broke before a complete
+  response head arrived (the service restarted or crashed under the request):
+  it may or may not have acted, as with any request whose answer is lost;
 - 504 when it accepted the request but did not answer within the read (or
-  write) timeout: it may still act on the request;
-- 502 when the connection broke before a complete response head arrived.
+  write) timeout: it may still act on the request.
+
+Both 503s carry ``Retry-After``: the service is expected back within seconds
+(a restart, a rollout), and clients should come back rather than give up.
 
 A failure after the response has started cannot change its status: the
 connection to the client is then aborted, so the client sees a broken
@@ -33,13 +39,14 @@ from starlette.types import Receive, Scope, Send
 from gateway.api import forwarded
 from gateway.api.metrics import REJECTIONS, UPSTREAM_FAILURES, UPSTREAM_RESPONSES
 from wishlist_shared import correlation
+from wishlist_shared.outages import RETRY_AFTER_SECONDS
 from wishlist_shared.problems import Problem, ProblemType
 
 log = logging.getLogger(__name__)
 
 UPSTREAM_UNAVAILABLE = ProblemType(503, "upstream-unavailable", "Service Unavailable")
 UPSTREAM_TIMEOUT = ProblemType(504, "upstream-timeout", "Gateway Timeout")
-BAD_GATEWAY = ProblemType(502, "bad-gateway", "Bad Gateway")
+UPSTREAM_INTERRUPTED = ProblemType(503, "upstream-interrupted", "Service Unavailable")
 BODY_TOO_LARGE = ProblemType(413, "body-too-large", "Content Too Large")
 CLIENT_CLOSED_REQUEST = 499
 """nginx's status for a client that went away before the answer; never sent."""
@@ -146,7 +153,7 @@ async def forward(
     except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
         raise _failure(upstream, exc, UPSTREAM_TIMEOUT, "timeout") from exc
     except httpx.TransportError as exc:
-        raise _failure(upstream, exc, BAD_GATEWAY, "broken") from exc
+        raise _failure(upstream, exc, UPSTREAM_INTERRUPTED, "broken") from exc
     UPSTREAM_RESPONSES.labels(upstream.name, str(response.status_code)).inc()
     return UpstreamResponse(response, upstream.name)
 
@@ -157,9 +164,13 @@ def _failure(upstream: Upstream, exc: Exception, kind: ProblemType, label: str) 
     details = {
         "unavailable": f"The {upstream.name} service is unavailable; try again shortly.",
         "timeout": f"The {upstream.name} service did not answer in time.",
-        "broken": f"The {upstream.name} service gave no valid answer.",
+        "broken": (
+            f"The {upstream.name} service went away before answering; "
+            "the request may or may not have taken effect."
+        ),
     }
-    return Problem(kind, details[label])
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if kind.status == 503 else None
+    return Problem(kind, details[label], headers=headers)
 
 
 class UpstreamResponse(StreamingResponse):

@@ -20,13 +20,14 @@ from auth.domain.passwords import PasswordHasher
 from auth.domain.throttling import LoginLimits
 from auth.keys.material import KeyCipher
 from auth.keys.store import KeyStore
+from auth.revocations import RevocationKeeper
 from auth.settings import Settings
 from wishlist_shared import health
 from wishlist_shared.db import engine as db
 from wishlist_shared.jwt import TokenVerifier
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
 from wishlist_shared.outbox import OutboxRelay
-from wishlist_shared.revocation import RevocationList
+from wishlist_shared.revocation import RevocationList, RevocationListIncomplete
 from wishlist_shared.security import TokenChecker
 from wishlist_shared.service import create_service_app
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache_seconds=settings.key_cache_seconds,
     )
     revocations = RevocationList(redis, settings.redis_prefix)
+    keeper = RevocationKeeper(
+        sessions, revocations, access_ttl_seconds=settings.access_token_ttl_seconds
+    )
     runtime = Runtime(
         settings=settings,
         sessions=sessions,
@@ -76,20 +80,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Serve anyway (readiness says the database is down); the first
             # token issued once it is back creates the key.
             log.exception("could not make sure a signing key exists; will retry on first use")
-        async with run_broker(broker, settings):
-            await relay.start()
-            try:
-                yield
-            finally:
-                await relay.stop()
+        # Before the broker: tokens depend on the revocation list, not on RabbitMQ.
+        keeper.start()
+        try:
+            async with run_broker(broker, settings):
+                await relay.start()
+                try:
+                    yield
+                finally:
+                    await relay.stop()
+        finally:
+            await keeper.stop()
         await redis.aclose()
         await engine.dispose()
+
+    async def revocations_complete() -> None:
+        if not await revocations.is_complete():
+            raise RevocationListIncomplete("not restored yet")
 
     app = create_service_app(
         service=SERVICE,
         settings=settings,
         lifespan=lifespan,
-        readiness=health.service_readiness(engine, redis, broker),
+        readiness={
+            **health.service_readiness(engine, redis, broker),
+            "revocations": revocations_complete,
+        },
         domain_errors=DOMAIN_ERRORS,
     )
     app.state.runtime = runtime

@@ -20,7 +20,12 @@ async def test_health_readiness_and_metrics_answer(auth: AuthApi) -> None:
     assert (await auth.http.get("/healthz")).status_code == 200
     ready = await auth.http.get("/readyz")
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok", "redis": "ok", "rabbitmq": "ok"}
+    assert ready.json()["checks"] == {
+        "database": "ok",
+        "redis": "ok",
+        "rabbitmq": "ok",
+        "revocations": "ok",
+    }
     await auth.http.get("/api/v1/auth/jwks.json")
     metrics = await auth.http.get("/metrics")
     assert metrics.status_code == 200

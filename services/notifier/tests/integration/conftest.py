@@ -21,7 +21,6 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -30,6 +29,7 @@ from wishlist_shared.messaging import events_exchange, queue_name
 from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.databases import DatabaseFactory
 from wishlist_shared.testing.eventually import eventually
+from wishlist_shared.testing.plugin import fresh_namespace
 from wishlist_shared.testing.servers import Servers
 from wishlist_shared.testing.stack import Namespace, Stack
 
@@ -229,35 +229,18 @@ async def platform_on(stack: Stack) -> AsyncIterator[Platform]:
         await engine.dispose()
 
 
-async def _drop_namespace(servers: Servers, ns: Namespace) -> None:
-    redis = Redis.from_url(servers.redis_url)
-    try:
-        keys = [k async for k in redis.scan_iter(match=f"{ns.redis_prefix}*", count=500)]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
-    with contextlib.suppress(Exception):
-        connection = await aio_pika.connect(servers.rabbitmq_url)
-        async with connection:
-            channel = await connection.channel()
-            for exchange in (ns.exchange, f"{ns.exchange}.dlx", f"{ns.exchange}.unrouted"):
-                await channel.exchange_delete(exchange)
-
-
 @pytest.fixture(scope="session")
 async def platform(servers: Servers, database_factory: DatabaseFactory) -> AsyncIterator[Platform]:
     """Auth and the notifier, running for the whole session."""
     database = await database_factory.create(["auth", "wishlists", "notifier"])
-    namespace = Namespace.fresh()
-    stack = Stack(servers, database, namespace)
-    try:
-        async with platform_on(stack) as running:
-            yield running
-    finally:
-        await stack.stop()
-        await database_factory.drop(database.name)
-        await _drop_namespace(servers, namespace)
+    async with fresh_namespace(servers) as namespace:
+        stack = Stack(servers, database, namespace)
+        try:
+            async with platform_on(stack) as running:
+                yield running
+        finally:
+            await stack.stop()
+            await database_factory.drop(database.name)
 
 
 @pytest.fixture

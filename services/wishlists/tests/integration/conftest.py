@@ -23,14 +23,14 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from wishlist_shared.messaging import events_exchange
 from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.databases import DatabaseFactory
 from wishlist_shared.testing.eventually import eventually
+from wishlist_shared.testing.plugin import fresh_namespace
 from wishlist_shared.testing.servers import Servers
-from wishlist_shared.testing.stack import Namespace, Stack
+from wishlist_shared.testing.stack import Stack
 
 PASSWORD = "correct horse battery"
 API = "/api/v1"
@@ -143,22 +143,6 @@ class Platform:
     api: Api
 
 
-async def _drop_namespace(servers: Servers, ns: Namespace) -> None:
-    redis = Redis.from_url(servers.redis_url)
-    try:
-        keys = [k async for k in redis.scan_iter(match=f"{ns.redis_prefix}*", count=500)]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
-    with contextlib.suppress(Exception):
-        connection = await aio_pika.connect(servers.rabbitmq_url)
-        async with connection:
-            channel = await connection.channel()
-            for exchange in (ns.exchange, f"{ns.exchange}.dlx", f"{ns.exchange}.unrouted"):
-                await channel.exchange_delete(exchange)
-
-
 @contextlib.asynccontextmanager
 async def clients(stack: Stack) -> AsyncIterator[Api]:
     async with (
@@ -172,18 +156,17 @@ async def clients(stack: Stack) -> AsyncIterator[Api]:
 async def platform(servers: Servers, database_factory: DatabaseFactory) -> AsyncIterator[Platform]:
     """Auth, wishlists and the gateway, running for the whole session."""
     database = await database_factory.create(["auth", "wishlists", "notifier"])
-    namespace = Namespace.fresh()
-    stack = Stack(servers, database, namespace)
-    try:
-        await stack.start("auth")
-        await stack.start("wishlists")
-        await stack.start("gateway", **GATEWAY_LIMITS)
-        async with clients(stack) as api:
-            yield Platform(stack, api)
-    finally:
-        await stack.stop()
-        await database_factory.drop(database.name)
-        await _drop_namespace(servers, namespace)
+    async with fresh_namespace(servers) as namespace:
+        stack = Stack(servers, database, namespace)
+        try:
+            await stack.start("auth")
+            await stack.start("wishlists")
+            await stack.start("gateway", **GATEWAY_LIMITS)
+            async with clients(stack) as api:
+                yield Platform(stack, api)
+        finally:
+            await stack.stop()
+            await database_factory.drop(database.name)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import aio_pika
 import pytest
 from redis.asyncio import Redis
 
+from wishlist_shared.revocation import RevocationList
 from wishlist_shared.testing.databases import DatabaseFactory, TestDatabase
 from wishlist_shared.testing.servers import Servers, discover
 from wishlist_shared.testing.stack import Namespace, Stack
@@ -49,8 +50,13 @@ async def make_database(database_factory: DatabaseFactory) -> AsyncIterator[Make
 
 @contextlib.asynccontextmanager
 async def fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
-    """Names no other test uses; their Redis keys and exchanges are removed afterwards."""
+    """Names no other test uses; their Redis keys and exchanges are removed afterwards.
+
+    Its revocation list starts sealed, as auth leaves it once running, so that
+    tests without auth can verify tokens.
+    """
     ns = Namespace.fresh()
+    await seal_revocations(servers, ns)
     yield ns
     redis = Redis.from_url(servers.redis_url)
     try:
@@ -65,6 +71,14 @@ async def fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
             channel = await connection.channel()
             for exchange in (ns.exchange, f"{ns.exchange}.dlx", f"{ns.exchange}.unrouted"):
                 await channel.exchange_delete(exchange)
+
+
+async def seal_revocations(servers: Servers, ns: Namespace) -> None:
+    redis = Redis.from_url(servers.redis_url)
+    try:
+        await RevocationList(redis, ns.redis_prefix).restore([])
+    finally:
+        await redis.aclose()
 
 
 @pytest.fixture

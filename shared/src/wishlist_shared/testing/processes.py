@@ -96,6 +96,11 @@ class ServiceProcess:
         raise RuntimeError(f"{self.name} did not become healthy in {timeout}s:\n{self.logs()}")
 
     @property
+    def pid(self) -> int | None:
+        """The operating system's id of the process once started (the soak reads its memory)."""
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

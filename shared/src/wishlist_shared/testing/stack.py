@@ -25,7 +25,10 @@ JWKS_PATH = "/api/v1/auth/jwks.json"
 
 
 async def _ready(client: httpx.AsyncClient, url: str) -> bool:
-    return (await client.get(f"{url}/readyz")).status_code == 200
+    try:
+        return (await client.get(f"{url}/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Stack:
     # Ports are chosen up front so that every process can be told where the
     # others are, whatever order they start in.
     ports: dict[str, int] = field(default_factory=lambda: {n: free_port() for n in FACTORIES})
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Each process's settings overrides as last started, for starting it again."""
 
     def url(self, component: str) -> str:
         return f"http://127.0.0.1:{self.ports[component]}"
@@ -78,6 +83,7 @@ class Stack:
         return env
 
     async def start(self, component: str, **overrides: str) -> ServiceProcess:
+        self.overrides[component] = overrides
         process = ServiceProcess(
             component,
             FACTORIES[component],
@@ -99,17 +105,29 @@ class Stack:
         overrides = overrides or {}
         for name in (*SERVICES, "gateway"):
             await self.start(name, **overrides.get(name, {}))
-        async with httpx.AsyncClient(timeout=5) as client:
-            for name in (*SERVICES, "gateway"):
-                await eventually(
-                    functools.partial(_ready, client, self.url(name)),
-                    timeout=60,
-                    message=f"{name} never became ready",
-                )
+        await self.ready()
 
     async def restart(self, component: str, **overrides: str) -> ServiceProcess:
         await self.processes[component].stop()
         return await self.start(component, **overrides)
+
+    def crash(self, component: str) -> None:
+        """SIGKILL, as a crash or the OOM killer ends a process: no shutdown runs."""
+        self.processes[component].kill()
+
+    async def start_again(self, component: str) -> ServiceProcess:
+        """Starts a stopped process with the settings it last had, as a supervisor would."""
+        return await self.start(component, **self.overrides.get(component, {}))
+
+    async def ready(self, timeout: float = 60) -> None:
+        """Waits until every running process says it is ready."""
+        async with httpx.AsyncClient(timeout=5) as client:
+            for name in self.processes:
+                await eventually(
+                    functools.partial(_ready, client, self.url(name)),
+                    timeout=timeout,
+                    message=f"{name} never became ready",
+                )
 
     async def stop(self) -> None:
         for process in reversed(list(self.processes.values())):

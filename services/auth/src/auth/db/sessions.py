@@ -112,3 +112,11 @@ async def prune_expired_sessions(session: AsyncSession, user_id: uuid.UUID) -> N
             SessionRecord.user_id == user_id, SessionRecord.expires_at < func.now()
         )
     )
+
+
+async def revoked_since(session: AsyncSession, since: datetime) -> list[tuple[uuid.UUID, datetime]]:
+    """Sessions revoked after ``since``, with when: their access tokens may still be alive."""
+    rows = await session.execute(
+        select(SessionRecord.id, SessionRecord.revoked_at).where(SessionRecord.revoked_at > since)
+    )
+    return [(sid, revoked_at) for sid, revoked_at in rows.tuples() if revoked_at is not None]

@@ -67,7 +67,13 @@ class SessionRecord(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(Timestamp)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_sessions_user_id", "user_id"),
+        # Restoring the revocation list reads the recently revoked sessions only.
+        Index(
+            "ix_sessions_revoked_at", "revoked_at", postgresql_where=text("revoked_at IS NOT NULL")
+        ),
+    )
 
 
 class RefreshTokenRecord(Base):

@@ -7,8 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
+from redis.asyncio import Redis
 
 from wishlist_shared.problems import MEDIA_TYPE
+from wishlist_shared.testing.eventually import eventually
+from wishlist_shared.testing.stack import Stack
 
 if TYPE_CHECKING:
     from conftest import AuthApi, StartAuth
@@ -216,3 +219,28 @@ async def test_logging_out_twice_is_harmless(auth: AuthApi) -> None:
             "/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}
         )
         assert response.status_code == 204
+
+
+async def test_a_logout_survives_redis_losing_every_key(
+    auth: AuthApi, redis: Redis, stack: Stack
+) -> None:
+    account = await auth.register()
+    ended, alive = await auth.tokens(account), await auth.tokens(account)
+    logout = await auth.http.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": ended["refresh_token"]},
+        headers=auth.bearer(ended["access_token"]),
+    )
+    assert logout.status_code == 204
+
+    # What a Redis restart without persistence leaves: nothing.
+    prefix = stack.namespace.redis_prefix
+    keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+    await redis.delete(*keys)
+
+    # Auth notices and writes the list back from its database.
+    async def restored() -> bool:
+        return (await auth.me(alive["access_token"])).status_code == 200
+
+    await eventually(restored, timeout=10, message="the revocation list was never restored")
+    assert (await auth.me(ended["access_token"])).status_code == 401
