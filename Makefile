@@ -20,7 +20,7 @@ include .env
 export
 endif
 
-.PHONY: run dev smoke test faults soak lint fmt install web-install system-packages api-types bootstrap-db migrate lock clean
+.PHONY: run dev smoke test faults bench soak lint fmt install web-install system-packages api-types bootstrap-db migrate lock clean
 
 $(STAMP): requirements/dev.txt $(addsuffix /pyproject.toml,$(DISTS))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,12 +37,13 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 
 web-install: $(WEB_STAMP)
 
-# Debian packages the tests drive: Chromium (browser tests) and nginx (the
-# edge proxy's tests). Installed only when missing.
+# Debian packages the tests drive: Chromium (browser tests), nginx (the edge
+# proxy's tests) and wrk (the benchmarks' HTTP load). Installed only when missing.
 system-packages:
 	@missing=""; \
 	test -x $(CHROMIUM) || missing="$$missing chromium chromium-driver"; \
 	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	test -x /usr/bin/wrk || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		echo "== installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \
@@ -82,6 +83,11 @@ test: $(STAMP) $(WEB_STAMP) system-packages
 # The fault suite alone (it is part of `test` too); FAULTS=redis,gateway picks some.
 faults: $(STAMP)
 	$(BIN)/pytest tests/system/faults $(PYTEST_ARGS)
+
+# Every benchmark scenario (under 15 minutes), rewriting BENCHMARKS.md and
+# docs/bench/; BENCH_ARGS="--only gateway-hop" runs some, without writing.
+bench: $(STAMP) system-packages
+	$(BIN)/python tests/bench/bench.py $(BENCH_ARGS)
 
 # A few hundred locust users on the whole platform for a few minutes; fails on
 # any failed request, memory growth, or an outbox left behind (docs/reliability.md).

@@ -32,9 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from wishlist_shared.testing.databases import DatabaseFactory
-from wishlist_shared.testing.plugin import fresh_namespace
-from wishlist_shared.testing.servers import discover
+from wishlist_shared.testing.platform import standalone_stack
 from wishlist_shared.testing.stack import SERVICES, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -346,28 +344,8 @@ def to_json(report: SoakReport, problems: list[str]) -> dict[str, Any]:
 
 async def soak(options: SoakOptions, workdir: Path) -> SoakReport:
     """:func:`run_soak` on a platform of its own, torn down whatever happens."""
-    with discover() as servers:
-        factory = DatabaseFactory(servers.postgres_admin_url, ROOT)
-        outcome: SoakReport | BaseException
-        try:
-            async with fresh_namespace(servers) as namespace:
-                # Caught and raised again below, so that the namespace's keys
-                # and exchanges are removed on failure too.
-                try:
-                    database = await factory.create(SERVICES)
-                    stack = Stack(servers, database, namespace)
-                    try:
-                        outcome = await run_soak(stack, options, workdir)
-                    finally:
-                        await stack.stop()
-                        await factory.drop(database.name)
-                except BaseException as error:  # noqa: BLE001 - raised again after cleanup
-                    outcome = error
-        finally:
-            await factory.drop_templates()
-    if isinstance(outcome, BaseException):
-        raise outcome
-    return outcome
+    async with standalone_stack(ROOT) as stack:
+        return await run_soak(stack, options, workdir)
 
 
 def options_from(argv: list[str] | None) -> tuple[SoakOptions, Path]:

@@ -57,7 +57,13 @@ async def fresh_namespace(servers: Servers) -> AsyncIterator[Namespace]:
     """
     ns = Namespace.fresh()
     await seal_revocations(servers, ns)
-    yield ns
+    try:
+        yield ns
+    finally:
+        await _remove_namespace(servers, ns)
+
+
+async def _remove_namespace(servers: Servers, ns: Namespace) -> None:
     redis = Redis.from_url(servers.redis_url)
     try:
         keys = [k async for k in redis.scan_iter(match=f"{ns.redis_prefix}*", count=500)]

@@ -1,0 +1,299 @@
+"""What every benchmark scenario shares: the running platform, people, wrk, figures.
+
+Machines here are noisy (2 cores, shared), so a figure is never a bare
+number: each is measured ``repeats`` times and reported as the median with
+its range, and where a scenario has a baseline (the same request straight to
+the service, raw Argon2id, a bare publish loop) the baseline is measured in
+the same run, interleaved with the figure, and the ratio is what is judged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from wishlist_shared.testing.stack import Stack
+
+API = "/api/v1"
+PASSWORD = "correct horse battery"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median of repeated measurements, with the lowest and highest."""
+
+    median: float
+    low: float
+    high: float
+    runs: int
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        return cls(statistics.median(values), min(values), max(values), len(values))
+
+    def show(self, unit: str, digits: int = 1) -> str:
+        if self.runs == 1:
+            return f"{self.median:.{digits}f} {unit}"
+        return f"{self.median:.{digits}f} {unit} ({self.low:.{digits}f} to {self.high:.{digits}f})"
+
+
+@dataclass
+class Figure:
+    """One number of a scenario, as it goes into BENCHMARKS.md."""
+
+    name: str
+    value: Spread
+    unit: str
+    target: str = ""
+    """What it should be, in words ("≥ 0.8x direct"); empty when it is context."""
+    met: bool | None = None
+    note: str = ""
+    digits: int = 1
+
+
+@dataclass
+class Result:
+    scenario: str
+    title: str
+    setup: str
+    """How it was measured, in a sentence or two."""
+    figures: list[Figure] = field(default_factory=list)
+    plots: list[Path] = field(default_factory=list)
+    findings: str = ""
+    """What the numbers show, and, for a missed target, why and what would close it."""
+
+
+@dataclass
+class Person:
+    id: str
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Bench:
+    """The running platform and the knobs every scenario follows."""
+
+    stack: Stack
+    quick: bool
+    """The CI smoke: every scenario runs once, for about a second per measurement."""
+    plots: Path
+    http: httpx.AsyncClient
+
+    @property
+    def repeats(self) -> int:
+        return 1 if self.quick else 3
+
+    @property
+    def seconds(self) -> int:
+        """How long one throughput measurement runs."""
+        return 1 if self.quick else 8
+
+    @property
+    def gateway(self) -> str:
+        return self.stack.url("gateway")
+
+    def url(self, component: str) -> str:
+        return self.stack.url(component)
+
+    async def person(self, name: str = "Bench") -> Person:
+        """A registered, signed-in user (two Argon2id hashes: about 0.3 s of CPU)."""
+        email = f"{name.lower()}-{uuid.uuid4().hex[:12]}@example.com"
+        body = {"email": email, "password": PASSWORD, "display_name": name}
+        registered = await self.http.post(f"{API}/auth/register", json=body)
+        registered.raise_for_status()
+        login = await self.http.post(
+            f"{API}/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        login.raise_for_status()
+        return Person(registered.json()["id"], email, login.json()["access_token"])
+
+    async def call(
+        self, method: str, path: str, who: Person, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        response = await self.http.request(method, API + path, json=body, headers=who.headers)
+        response.raise_for_status()
+        result: dict[str, Any] = response.json() if response.content else {}
+        return result
+
+
+async def repeat(times: int, measure: Callable[[], Awaitable[float]]) -> Spread:
+    return Spread.of([await measure() for _ in range(times)])
+
+
+async def interleaved(
+    times: int, first: Callable[[], Awaitable[float]], second: Callable[[], Awaitable[float]]
+) -> tuple[Spread, Spread, Spread]:
+    """Both measured ``times`` times, alternating, so that drift hits both alike;
+    the third spread is of the ratios first/second, pair by pair."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(times):
+        a.append(await first())
+        b.append(await second())
+    return Spread.of(a), Spread.of(b), Spread.of([x / y for x, y in zip(a, b, strict=True)])
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    requests_per_second: float
+    latency_ms: dict[int, float]
+    """Percentile → milliseconds (50, 75, 90, 99)."""
+    errors: int
+    """Socket errors and non-2xx/3xx answers together."""
+
+
+async def wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    method: str = "GET",
+    body: str | None = None,
+    threads: int = 1,
+) -> WrkRun:
+    """wrk (C, one thread by default: the load generator must not starve the
+    server of the second core) against a loopback URL."""
+    assert url.startswith(("http://127.0.0.1", "http://[::1]")), "benchmarks stay on loopback"
+    command = [
+        wrk_binary(),
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    script: Path | None = None
+    if method != "GET" or body is not None:
+        handle, name = tempfile.mkstemp(prefix="wrk-", suffix=".lua")
+        os.close(handle)
+        script = Path(name)
+        script.write_text(
+            f'wrk.method = "{method}"\n'
+            f"wrk.body = {lua_string(body or '')}\n"
+            'wrk.headers["Content-Type"] = "application/json"\n'
+        )
+        command += ["-s", str(script)]
+    command.append(url)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        output, _ = await process.communicate()
+    finally:
+        if script is not None:
+            script.unlink(missing_ok=True)
+    text = output.decode()
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed:\n{text}")
+    return parse_wrk(text)
+
+
+def lua_string(text: str) -> str:
+    return "[==[" + text + "]==]"
+
+
+def wrk_binary() -> str:
+    found = shutil.which("wrk")
+    if found is None:
+        raise RuntimeError("no wrk: `make bench` installs Debian's (apt-get install wrk)")
+    return found
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_wrk(text: str) -> WrkRun:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    latency = {
+        int(p): float(v) * _UNITS_MS[u]
+        for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+    }
+    errors = 0
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    if socket:
+        errors += sum(int(g) for g in socket.groups())
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if non_2xx:
+        errors += int(non_2xx.group(1))
+    return WrkRun(rps, latency, errors)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as info:
+        total_kib = int(info.readline().split()[1])
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
+        "cpu": f"{cpu}, {os.cpu_count()} cores",
+        "memory": f"{total_kib / 1024 / 1024:.0f} GiB",
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+class Scenario(Protocol):
+    name: str
+    title: str
+
+    async def __call__(self, bench: Bench) -> Result: ...
+
+
+@dataclass(frozen=True)
+class Named:
+    name: str
+    title: str
+    run: Callable[[Bench], Awaitable[Result]]
+
+    async def __call__(self, bench: Bench) -> Result:
+        return await self.run(bench)
+
+
+def scenario(name: str, title: str) -> Callable[[Callable[[Bench], Awaitable[Result]]], Named]:
+    """Makes ``async def x(bench) -> Result`` a scenario named ``name`` (``--only name``)."""
+
+    def wrap(run: Callable[[Bench], Awaitable[Result]]) -> Named:
+        return Named(name, title, run)
+
+    return wrap
