@@ -42,7 +42,14 @@ def configure(service: str, level: str = "INFO", json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream"):
+    names = ["uvicorn", "uvicorn.error", "faststream"]
+    # uvicorn --no-access-log (UVICORN_ACCESS_LOG=false) leaves its access logger
+    # without handlers and not propagating, and logs no request line while it
+    # stays so: keep it off then, rather than turn it on through the root.
+    access = logging.getLogger("uvicorn.access")
+    if access.handlers or access.propagate:
+        names.append("uvicorn.access")
+    for name in names:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True

@@ -1,5 +1,8 @@
 """What the gateway's routes depend on, built once per app and declared once here."""
 
+# Dependencies are ``async def`` even when they await nothing: FastAPI runs a
+# plain ``def`` in a worker thread, a thread hop on every request.
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -45,7 +48,7 @@ class Gateway:
         await self.redis.aclose()
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 

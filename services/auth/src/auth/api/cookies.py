@@ -109,7 +109,7 @@ class RefreshTransport:
         return _set_cookie("", 0, secure=self.secure)
 
 
-def _cookie_mode(
+async def _cookie_mode(
     transport: Annotated[
         str | None,
         Header(
@@ -127,7 +127,7 @@ def _cookie_mode(
 CookieMode = Annotated[bool, Depends(_cookie_mode)]
 
 
-def get_issuing_transport(
+async def get_issuing_transport(
     runtime: RuntimeDep, cookie_mode: CookieMode, response: Response
 ) -> RefreshTransport:
     # Login reads no refresh token: it never looks at the cookie.
@@ -141,7 +141,7 @@ def get_issuing_transport(
     )
 
 
-def get_refresh_transport(
+async def get_refresh_transport(
     runtime: RuntimeDep,
     cookie_mode: CookieMode,
     response: Response,

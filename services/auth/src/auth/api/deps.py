@@ -1,5 +1,8 @@
 """Dependencies every route reuses, declared once as ``Annotated`` aliases."""
 
+# Dependencies are ``async def`` even when they await nothing: FastAPI runs a
+# plain ``def`` in a worker thread, a thread hop on every request.
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -19,7 +22,7 @@ __all__ = ["Claims", "ClientAddress", "DbSession", "OptionalClaims", "RuntimeDep
 _optional_bearer = HTTPBearer(auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
@@ -35,7 +38,7 @@ DbSession = Annotated[AsyncSession, Depends(get_db)]
 """A session for the request; routes open their transactions with ``session.begin()``."""
 
 
-def get_client_address(request: Request, runtime: RuntimeDep) -> IPAddress | None:
+async def get_client_address(request: Request, runtime: RuntimeDep) -> IPAddress | None:
     return client_address(
         request.client.host if request.client else None,
         request.headers.getlist("x-forwarded-for"),

@@ -1,5 +1,8 @@
 """Dependencies every route reuses, declared once as ``Annotated`` aliases."""
 
+# Dependencies are ``async def`` even when they await nothing: FastAPI runs a
+# plain ``def`` in a worker thread, a thread hop on every request.
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -14,7 +17,7 @@ from wishlist_shared.security import Claims
 __all__ = ["Claims", "DbSession", "RuntimeDep"]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 

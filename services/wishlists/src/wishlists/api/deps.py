@@ -1,5 +1,8 @@
 """Dependencies every route reuses, declared once as ``Annotated`` aliases."""
 
+# Dependencies are ``async def`` even when they await nothing: FastAPI runs a
+# plain ``def`` in a worker thread, a thread hop on every request.
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -17,7 +20,7 @@ from wishlists.domain.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor, PageRe
 __all__ = ["Claims", "DbSession", "PageParams", "RuntimeDep"]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
@@ -33,7 +36,7 @@ DbSession = Annotated[AsyncSession, Depends(get_db)]
 """A session for the request; routes open transactions with ``wishlists.db.scope``."""
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PageRequest:
