@@ -66,12 +66,16 @@ FROM python:3.11-slim AS runtime
 ARG SERVICE
 ARG PORT
 # uvicorn takes its application and port from UVICORN_APP and UVICORN_PORT,
-# so the command below stays in exec form without naming them.
+# so the command below stays in exec form without naming them. WebSockets
+# (the gateway's) go without permessage-deflate: its compressor state cost
+# about 35 KiB per socket (BENCHMARKS.md, sockets), to save a few hundred
+# bytes per notification.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     UVICORN_APP=${SERVICE}.main:create_app \
-    UVICORN_PORT=${PORT}
+    UVICORN_PORT=${PORT} \
+    UVICORN_WS_PER_MESSAGE_DEFLATE=false
 RUN groupadd --system --gid 10001 app \
  && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin app

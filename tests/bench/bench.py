@@ -94,8 +94,8 @@ def markdown(results: list[Result], facts: dict[str, str], seconds: float) -> st
         for f in result.figures:
             lines.append(f"| {f.name} | {f.value.show(f.unit, f.digits)} | {f.note} |")
         for plot in result.plots:
-            rel = plot.relative_to(ROOT)
-            lines += ["", f"![{plot.stem}]({rel})"]
+            shown = plot.relative_to(ROOT) if plot.is_relative_to(ROOT) else plot
+            lines += ["", f"![{plot.stem}]({shown})"]
         if result.findings:
             lines += ["", result.findings]
     return "\n".join(lines) + "\n"

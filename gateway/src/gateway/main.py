@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from redis.asyncio import Redis
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import openapi, routing
@@ -29,7 +28,7 @@ from gateway.api.router import router
 from gateway.realtime.hub import Hub
 from gateway.realtime.tickets import Tickets
 from gateway.settings import Settings
-from wishlist_shared import tracing
+from wishlist_shared import redis_pool, tracing
 from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
 from wishlist_shared.jwt import JWKSClient, TokenVerifier
 from wishlist_shared.revocation import RevocationList
@@ -68,11 +67,7 @@ def open_gateway(settings: Settings, own_openapi: Callable[[], dict[str, Any]]) 
     control = httpx.AsyncClient(
         timeout=httpx.Timeout(5.0, connect=settings.upstream_connect_timeout), trust_env=False
     )
-    redis = Redis.from_url(
-        settings.redis_url,
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-    )
+    redis = redis_pool.connect(settings, socket_timeout=settings.redis_timeout_seconds)
     jwks = JWKSClient(
         settings.jwks_url,
         control,

@@ -38,6 +38,8 @@ class ProcessSettings(BaseSettings):
     """Redis for rate limits, revoked tokens and real-time fan-out."""
     redis_prefix: str = "wl:"
     """Prefix of every Redis key; services that share keys must share it."""
+    redis_max_connections: int = Field(default=100, ge=1)
+    """Most Redis connections this process opens; past that, a command waits up to 2 s for one."""
     jwt_issuer: str = "wishlist-auth"
     """`iss` of access tokens: auth writes it, everyone else demands it."""
     jwt_audience: str = "wishlist"

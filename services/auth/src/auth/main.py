@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
 from auth import api
 from auth.api.errors import DOMAIN_ERRORS
@@ -22,7 +21,7 @@ from auth.keys.material import KeyCipher
 from auth.keys.store import KeyStore
 from auth.revocations import RevocationKeeper
 from auth.settings import Settings
-from wishlist_shared import health
+from wishlist_shared import health, redis_pool
 from wishlist_shared.db import engine as db
 from wishlist_shared.jwt import TokenVerifier
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
@@ -41,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = db.create_engine(settings.database_url, SERVICE, pool_size=settings.db_pool_size)
     sessions = db.session_factory(engine)
-    redis = Redis.from_url(settings.redis_url)
+    redis = redis_pool.connect(settings)
     broker = create_broker(settings, service=SERVICE)
     relay = OutboxRelay(engine, outbox, EventPublisher(broker, settings))
     keys = KeyStore(

@@ -7,9 +7,8 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
-from wishlist_shared import health
+from wishlist_shared import health, redis_pool
 from wishlist_shared.db import engine as db
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
 from wishlist_shared.outbox import OutboxRelay
@@ -29,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = db.create_engine(settings.database_url, SERVICE, pool_size=settings.db_pool_size)
     sessions = db.session_factory(engine)
-    redis = Redis.from_url(settings.redis_url)
+    redis = redis_pool.connect(settings)
     broker = create_broker(settings, service=SERVICE)
     # Queues are declared when the broker starts, so before it does.
     subscribe_all(broker, settings, sessions)

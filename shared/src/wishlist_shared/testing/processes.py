@@ -76,6 +76,9 @@ class ServiceProcess:
                     "--no-proxy-headers",
                     "--timeout-graceful-shutdown",
                     str(self.graceful_shutdown),
+                    # As deployed (the Dockerfile, the Procfile): see the Dockerfile.
+                    "--ws-per-message-deflate",
+                    "false",
                 ],
                 env={**os.environ, **self.env},
                 stdout=log,
