@@ -106,7 +106,7 @@ async def open_bus(servers: Servers, namespace: Namespace) -> AsyncIterator[Bus]
         events_exchange=namespace.exchange,
         queue_prefix=namespace.queue_prefix,
     )
-    connection = await aio_pika.connect(servers.rabbitmq_url)
+    connection = await aio_pika.connect(servers.rabbitmq_url, timeout=30)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         spec = events_exchange(settings)
@@ -118,19 +118,28 @@ async def open_bus(servers: Servers, namespace: Namespace) -> AsyncIterator[Bus]
             arguments=dict(spec.arguments or {}),
         )
 
+        async def queue_exists(name: str) -> bool:
+            probe = await connection.channel()
+            try:
+                await probe.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                return False
+            finally:
+                if not probe.is_closed:
+                    await probe.close()
+            return True
+
         async def queues_bound() -> bool:
             # The notifier declares its queues once its broker is connected,
-            # which may be just after it answers /healthz.
+            # which may be just after it answers /healthz. A busy RabbitMQ may
+            # not answer a probe at all for a while: that is a "not yet" too.
             for purpose in PURPOSES:
                 name = queue_name(settings, service="notifier", purpose=purpose)
-                probe = await connection.channel()
                 try:
-                    await probe.declare_queue(name, passive=True)
-                except aio_pika.exceptions.ChannelClosed:
+                    if not await asyncio.wait_for(queue_exists(name), timeout=10):
+                        return False
+                except TimeoutError:
                     return False
-                finally:
-                    if not probe.is_closed:
-                        await probe.close()
             return True
 
         # RabbitMQ declares quorum queues slowly when the machine is busy.

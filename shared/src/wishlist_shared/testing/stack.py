@@ -75,7 +75,9 @@ class Stack:
             env[p + "RABBITMQ_URL"] = self.servers.rabbitmq_url
             env[p + "EVENTS_EXCHANGE"] = self.namespace.exchange
             env[p + "QUEUE_PREFIX"] = self.namespace.queue_prefix
-            env[p + "QUEUE_EXPIRY_SECONDS"] = "600"
+            # Every test makes a namespace of quorum queues, and RabbitMQ slows
+            # down as they pile up (each is a Raft group): unused ones go soon.
+            env[p + "QUEUE_EXPIRY_SECONDS"] = "120"
         if component == "gateway":
             for service in SERVICES:
                 env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)
