@@ -117,11 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         # A quick run's plots mean nothing: they must not replace the real ones.
         args.plots = Path(tempfile.mkdtemp(prefix="bench-plots-"))
     args.plots.mkdir(parents=True, exist_ok=True)
+    # Read before the run: its plots make the working tree dirty.
+    facts = machine()
     started = time.monotonic()
     results = asyncio.run(run(chosen, quick=args.quick, plots=args.plots))
     if args.quick:
         return 0
-    facts = machine()
     text = markdown(results, facts, time.monotonic() - started)
     if wanted:
         print("bench: only some scenarios ran; BENCHMARKS.md is left as it was")
