@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -134,10 +134,6 @@ class Bench:
         response.raise_for_status()
         result: dict[str, Any] = response.json() if response.content else {}
         return result
-
-
-async def repeat(times: int, measure: Callable[[], Awaitable[float]]) -> Spread:
-    return Spread.of([await measure() for _ in range(times)])
 
 
 async def interleaved(
@@ -271,13 +267,6 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "kernel": platform.release(),
     }
-
-
-class Scenario(Protocol):
-    name: str
-    title: str
-
-    async def __call__(self, bench: Bench) -> Result: ...
 
 
 @dataclass(frozen=True)

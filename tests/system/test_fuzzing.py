@@ -26,7 +26,7 @@ import schemathesis
 from schemathesis.engine import events
 from schemathesis.engine.statistic import Statistic
 
-from wishlist_shared.testing.stack import Stack
+from wishlist_shared.testing.stack import UNTHROTTLED, Stack
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(600)]
 
@@ -41,17 +41,6 @@ CHECKS = (
     "content_type_conformance",
     "response_schema_conformance",
 )
-# Many requests, and many failed logins, from 127.0.0.1 are this test, not an abuser.
-LIMITS = {
-    "gateway": {
-        "GATEWAY_RATE_LIMIT_REQUESTS": "1000000",
-        "GATEWAY_AUTH_FAILURE_LIMIT": "1000000",
-    },
-    "auth": {
-        "AUTH_LOGIN_FAILURES_PER_ACCOUNT": "1000000",
-        "AUTH_LOGIN_FAILURES_PER_ADDRESS": "1000000",
-    },
-}
 # Need only a working token to answer 2xx: if one of them never did, the run
 # was not signed in and proved little.
 SIGNED_IN = {
@@ -194,7 +183,7 @@ def describe(statistic: Statistic) -> str:
 async def test_the_public_api_survives_fuzzing_and_keeps_to_its_document(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    await stack.start_platform(LIMITS)
+    await stack.start_platform(UNTHROTTLED)
     base_url = stack.url("gateway")
     async with httpx.AsyncClient(base_url=base_url, timeout=20) as http:
         email = await seed_data(http)

@@ -29,14 +29,11 @@ def expected_notifications(ledger: Ledger) -> Expected:
     """The notifications the SPEC's table asks for, given what was answered 2xx."""
     out = Expected()
     for wishlist_id in ledger.wishlists:
-        sure, maybe = (
-            ledger.viewers[wishlist_id],
-            ledger.maybe_viewers[wishlist_id] - ledger.viewers[wishlist_id],
-        )
+        # Late viewers are told once their share activates: surely, in the end.
+        sure = ledger.viewers[wishlist_id] | ledger.late_viewers[wishlist_id]
+        maybe = ledger.maybe_viewers[wishlist_id] - sure
         out.required |= {(v, "wishlist_shared", wishlist_id) for v in sure}
         out.optional |= {(v, "wishlist_shared", wishlist_id) for v in maybe}
-        late = ledger.late_viewers[wishlist_id]
-        out.required |= {(v, "wishlist_shared", wishlist_id) for v in late}
     for item_id, wishlist_id in ledger.items.items():
         sure = ledger.viewers[wishlist_id]
         # A late viewer hears of what happens once their share is active,

@@ -35,17 +35,10 @@ from redis.asyncio import Redis
 
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.servers import Servers
-from wishlist_shared.testing.stack import Stack
+from wishlist_shared.testing.stack import UNTHROTTLED, Stack
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(1200)]
 
-# Many requests from 127.0.0.1 are this suite, not an abuser.
-OVERRIDES = {
-    "gateway": {
-        "GATEWAY_RATE_LIMIT_REQUESTS": "1000000",
-        "GATEWAY_AUTH_FAILURE_LIMIT": "1000000",
-    }
-}
 SETTLE_SECONDS = 60.0
 """How long notifications may take to arrive once everything is ready again."""
 
@@ -196,7 +189,7 @@ async def strike_and_recover(fault: Fault, stack: Stack, api: Api, workload: Wor
 async def test_no_write_event_or_notification_is_lost_or_doubled_through_faults(
     stack: Stack, fault_table: list[Row]
 ) -> None:
-    await stack.start_platform(OVERRIDES)
+    await stack.start_platform(UNTHROTTLED)
     api = Api(stack.url("gateway"))
     ledger = Ledger()
     workload = Workload(api, stack.url("gateway").replace("http://", "ws://") + "/ws", ledger)

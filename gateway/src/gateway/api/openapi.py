@@ -117,23 +117,31 @@ def _renames(
     return renames
 
 
-def _secure(path: str, item: Any, *, own: bool) -> Any:
-    """The path item with each operation's security as the gateway enforces it."""
+def _each_operation(item: Any, change: Callable[[str, dict[str, Any]], dict[str, Any]]) -> Any:
+    """The path item with ``change(method, operation)`` applied to each of its operations."""
     if not isinstance(item, dict):
         return item
     item = dict(item)
     for method in HTTP_METHODS:
         operation = item.get(method)
-        if not isinstance(operation, dict):
-            continue
+        if isinstance(operation, dict):
+            item[method] = change(method, operation)
+    return item
+
+
+def _secure(path: str, item: Any, *, own: bool) -> Any:
+    """The path item with each operation's security as the gateway enforces it."""
+
+    def secured(method: str, operation: dict[str, Any]) -> dict[str, Any]:
         if own:
             # The gateway's own routes declare their security through FastAPI
             # security dependencies: an operation without any is public.
             public = "security" not in operation
         else:
             public = routing.public_route(method.upper(), path) is not None
-        item[method] = {**operation, "security": [] if public else [{BEARER_SCHEME: []}]}
-    return item
+        return {**operation, "security": [] if public else [{BEARER_SCHEME: []}]}
+
+    return _each_operation(item, secured)
 
 
 PROBLEM = "Problem"
@@ -149,19 +157,15 @@ def _problem_response(description: str, schema: str) -> dict[str, Any]:
 
 def _with_problems(item: Any) -> Any:
     """The path item with its errors documented as the problem details they are."""
-    if not isinstance(item, dict):
-        return item
-    item = dict(item)
-    for method in HTTP_METHODS:
-        operation = item.get(method)
-        if not isinstance(operation, dict):
-            continue
+
+    def documented(_: str, operation: dict[str, Any]) -> dict[str, Any]:
         responses = dict(operation.get("responses") or {})
         if "422" in responses:
             responses["422"] = _problem_response("Validation failed", VALIDATION_PROBLEM)
         responses["default"] = _problem_response("Error", PROBLEM)
-        item[method] = {**operation, "responses": responses}
-    return item
+        return {**operation, "responses": responses}
+
+    return _each_operation(item, documented)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,18 @@ FACTORIES = {
     "gateway": "gateway.main:create_app",
 }
 SERVICES = ("auth", "wishlists", "notifier")
+UNTHROTTLED: dict[str, dict[str, str]] = {
+    "gateway": {
+        "GATEWAY_RATE_LIMIT_REQUESTS": "100000000",
+        "GATEWAY_AUTH_FAILURE_LIMIT": "100000000",
+    },
+    "auth": {
+        "AUTH_LOGIN_FAILURES_PER_ACCOUNT": "100000000",
+        "AUTH_LOGIN_FAILURES_PER_ADDRESS": "100000000",
+    },
+}
+"""Overrides for a platform under generated load (fuzzing, faults, soak, benchmarks):
+thousands of requests from 127.0.0.1 are the test, not an abuser."""
 JWKS_PATH = "/api/v1/auth/jwks.json"
 
 
