@@ -69,6 +69,22 @@ class UserDeleted(EventPayload):
     user_id: uuid.UUID
 
 
+class PasswordResetRequested(EventPayload):
+    """Someone asked to reset the password of an existing account.
+
+    It carries the one secret ever put on the bus, the single-use reset token,
+    because the notifier must mail it: auth keeps only its hash, the notifier
+    keeps it only until the mail is accepted, and it dies at ``expires_at``.
+    """
+
+    routing_key: ClassVar[str] = "auth.password_reset_requested.v1"
+    user_id: uuid.UUID
+    email: str
+    display_name: str
+    reset_token: str
+    expires_at: datetime
+
+
 # --- wishlists ----------------------------------------------------------------
 #
 # Every wishlists event names its recipients: the users a consumer (the
@@ -119,6 +135,19 @@ class WishlistShared(EventPayload):
     via: Literal["email", "link"]
     recipient_ids: tuple[uuid.UUID, ...]
     """The new viewer."""
+
+
+class ShareInvited(EventPayload):
+    """The owner shared a list with an address nobody has registered with yet.
+
+    The share stays pending until someone registers with ``email``; then
+    ``wishlist_shared`` follows as for any share.
+    """
+
+    routing_key: ClassVar[str] = "wishlists.share_invited.v1"
+    wishlist: WishlistRef
+    share_id: uuid.UUID
+    email: str
 
 
 class ItemAdded(EventPayload):
@@ -183,7 +212,9 @@ ALL: tuple[type[EventPayload], ...] = (
     UserRegistered,
     UserUpdated,
     UserDeleted,
+    PasswordResetRequested,
     WishlistShared,
+    ShareInvited,
     ItemAdded,
     ItemUpdated,
     ItemDeleted,

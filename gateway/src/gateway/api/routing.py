@@ -20,6 +20,7 @@ PREFIXES: tuple[tuple[str, str], ...] = (
     ("/api/v1/shared", "wishlists"),
     ("/api/v1/reservations", "wishlists"),
     ("/api/v1/notifications", "notifier"),
+    ("/api/v1/link-preview", "wishlists"),
 )
 """(path prefix, service): a path is routed when it is the prefix or continues it with "/"."""
 
@@ -37,6 +38,9 @@ class PublicRoute:
 
 PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
     PublicRoute("POST", re.compile(r"/api/v1/auth/(?:register|login|refresh)"), credentials=True),
+    # Asking for a reset always answers 202; a spent or forged reset token is
+    # a rejected attempt like a wrong password, and throttled the same way.
+    PublicRoute("POST", re.compile(r"/api/v1/auth/password-reset(?:/confirm)?"), credentials=True),
     PublicRoute("GET", re.compile(r"/api/v1/auth/jwks\.json")),
     # Only the read-only view of a shared link; /join makes the caller a
     # viewer and so needs to know who the caller is.
