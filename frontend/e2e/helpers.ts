@@ -36,3 +36,47 @@ export async function shot(page: Page, info: TestInfo, screen: string): Promise<
 export async function openNav(page: Page, label: string): Promise<void> {
   await page.getByRole("navigation", { name: "Main" }).filter({ visible: true }).getByRole("link", { name: label }).click();
 }
+
+/**
+ * Where the scenarios' outside world is (`wishlist_shared.testing.web`): a
+ * shop's product page for link previews and the mailbox of every address
+ * the platform emailed. Unset when the suite runs against a system of one's
+ * own (`make run`); the scenarios that need it are skipped then.
+ */
+export const FIXTURES_URL = process.env.E2E_FIXTURES_URL ?? null;
+
+export interface Mail {
+  subject: string;
+  text: string;
+  links: string[];
+}
+
+/** The emails sent to `email` so far (the test sink keeps them all). */
+export async function mailTo(email: string): Promise<Mail[]> {
+  if (!FIXTURES_URL) throw new Error("E2E_FIXTURES_URL is not set: no mailbox to read");
+  const response = await fetch(`${FIXTURES_URL}/mail?to=${encodeURIComponent(email)}`);
+  if (!response.ok) throw new Error(`the mailbox answered ${response.status}`);
+  return (await response.json()) as Mail[];
+}
+
+/** A new list of the person's, opened; returns its address. */
+export async function createList(page: Page, title: string): Promise<string> {
+  await page.getByRole("button", { name: "New list" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "New list" });
+  await dialog.getByLabel("Title").fill(title);
+  await dialog.getByRole("button", { name: "Create list" }).click();
+  await page.waitForURL(/\/wishlists\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
+  return page.url();
+}
+
+/** Adds an item through the "Add an item" dialog of an open list. */
+export async function addItem(page: Page, title: string, price: string): Promise<void> {
+  await page.getByRole("button", { name: "Add item" }).first().click();
+  const dialog = page.getByRole("dialog", { name: "Add an item" });
+  await dialog.getByLabel("What is it?").fill(title);
+  await dialog.getByLabel("Price").fill(price);
+  await dialog.getByRole("button", { name: "Add item" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("item").filter({ hasText: title })).toBeVisible();
+}

@@ -307,6 +307,7 @@ PLAIN_URL_KEYS = {
     "WISHLISTS_JWKS_URL",
     "NOTIFIER_JWKS_URL",
     "WISHLISTS_SHARE_LINK_BASE_URL",
+    "NOTIFIER_WEB_URL",
 }
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
@@ -529,7 +530,7 @@ OUTSIDE = {
     "outside-address": None,
 }
 # The architecture's ports, DNS, and one that nothing uses.
-TCP_PORTS = (3000, 8000, 8001, 8002, 8003, 5432, 5671, 5672, 6379, 9999)
+TCP_PORTS = (80, 443, 3000, 8000, 8001, 8002, 8003, 5432, 5671, 5672, 6379, 25, 465, 587, 9999)
 PORTS = [(port, "TCP") for port in TCP_PORTS] + [(53, "UDP"), (53, "TCP")]
 
 
@@ -633,6 +634,10 @@ def test_network_policies_allow_only_the_architecture(overlay: str) -> None:
     }
     for pod, ports in dependencies.items():
         expected |= {(pod, there, port, "TCP") for there in OUTSIDE for port in ports}
+    # The notifier's SMTP relay: an address outside the cluster, nothing else.
+    expected |= {("notifier", "outside-address", port, "TCP") for port in (25, 465, 587)}
+    # Link previews: wishlists fetches web pages (public addresses only).
+    expected |= {("wishlists", "outside-address", port, "TCP") for port in (80, 443)}
     for pod in ours:
         expected |= {(pod, "cluster-dns", 53, "UDP"), (pod, "cluster-dns", 53, "TCP")}
 

@@ -21,6 +21,8 @@ PUBLIC = {
     ("post", "/api/v1/auth/register"),
     ("post", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/password-reset"),
+    ("post", "/api/v1/auth/password-reset/confirm"),
     ("get", "/api/v1/auth/jwks.json"),
     ("get", "/api/v1/shared/{token}"),
     ("get", "/api/v1/openapi.json"),

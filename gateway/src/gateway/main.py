@@ -153,7 +153,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # httpOnly cookie (see auth.api.cookies).
                 "x-refresh-token-transport",
             ],
-            expose_headers=[REQUEST_ID_HEADER, "retry-after", "www-authenticate", "location"],
+            expose_headers=[
+                REQUEST_ID_HEADER,
+                "retry-after",
+                "www-authenticate",
+                "location",
+                # The export's file name, for a web app that saves the download.
+                "content-disposition",
+            ],
             # Lets a browser app on an allowed origin send and receive auth's
             # refresh-token cookie. Safe only because the origins are an
             # explicit list: the settings refuse "*", which with credentials

@@ -60,7 +60,7 @@ class Settings(ProcessSettings):
     rate_limit_window_seconds: int = Field(default=60, ge=1)
     """Length of the request-counting window."""
     auth_failure_limit: int = Field(default=50, ge=1)
-    """Rejected login/register/refresh attempts (401/409) per client address; then 429."""
+    """Rejected login/register/refresh/reset attempts (400/401/409) per client address; then 429."""
     auth_failure_window_seconds: int = Field(default=900, ge=1)
     """Length of the rejected-attempt counting window."""
 

@@ -31,6 +31,8 @@ PUBLIC = [
     ("POST", "/api/v1/auth/register", "auth"),
     ("POST", "/api/v1/auth/login", "auth"),
     ("POST", "/api/v1/auth/refresh", "auth"),
+    ("POST", "/api/v1/auth/password-reset", "auth"),
+    ("POST", "/api/v1/auth/password-reset/confirm", "auth"),
     ("GET", "/api/v1/shared/Zm9vYmFy-token", "wishlists"),
 ]
 
@@ -336,6 +338,40 @@ async def test_taken_email_addresses_count_as_rejected_attempts(
     second = await gateway.client.post("/api/v1/auth/register?status=409", json={})
 
     assert [first.status_code, second.status_code] == [409, 429]
+
+
+async def test_refused_password_reset_tokens_count_as_rejected_attempts(
+    start_gateway: StartGateway, services: Services
+) -> None:
+    gateway = await start_gateway(auth_failure_limit=2)
+    guess = {"token": "made-up", "new_password": "whatever-new-1"}
+
+    statuses = [
+        (
+            await gateway.client.post("/api/v1/auth/password-reset/confirm?status=400", json=guess)
+        ).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [400, 400, 429]
+    assert len(services.auth.seen) == 2
+
+
+async def test_asking_for_password_resets_is_not_a_rejected_attempt(
+    start_gateway: StartGateway,
+) -> None:
+    gateway = await start_gateway(auth_failure_limit=1)
+
+    statuses = [
+        (
+            await gateway.client.post(
+                "/api/v1/auth/password-reset?status=202", json={"email": "a@example.com"}
+            )
+        ).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [202] * 3
 
 
 async def test_redis_outage_refuses_tokens_but_keeps_public_routes_open(

@@ -268,10 +268,11 @@ async def test_the_document_needs_no_token_and_every_service_down_is_no_error(
 
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert sorted(paths) == ["/api/v1/openapi.json", "/api/v1/realtime/ticket"]
-    # The gateway's own routes: the document is public, the ticket is not.
+    assert sorted(paths) == ["/api/v1/me/export", "/api/v1/openapi.json", "/api/v1/realtime/ticket"]
+    # The gateway's own routes: the document is public, the ticket and the export are not.
     assert paths["/api/v1/openapi.json"]["get"]["security"] == []
     assert paths["/api/v1/realtime/ticket"]["post"]["security"] == [{"bearerAuth": []}]
+    assert paths["/api/v1/me/export"]["get"]["security"] == [{"bearerAuth": []}]
 
 
 async def test_docs_page_points_at_the_merged_document(gateway: RunningGateway) -> None:

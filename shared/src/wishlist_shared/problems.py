@@ -185,6 +185,13 @@ def install(
         async def on_domain(
             request: Request, exc: Exception, pt: ProblemType = problem_type
         ) -> JSONResponse:
-            return problem_response(pt.status, pt.title, str(exc), type_=pt.type)
+            # Every 422 names its fields, as the API document promises; a
+            # domain error names its own with ``field`` (else the whole body).
+            extra = (
+                {"errors": [{"field": getattr(exc, "field", "body"), "message": str(exc)}]}
+                if pt.status == 422
+                else None
+            )
+            return problem_response(pt.status, pt.title, str(exc), type_=pt.type, extra=extra)
 
         app.add_exception_handler(exc_type, on_domain)

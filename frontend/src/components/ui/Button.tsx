@@ -18,15 +18,20 @@ interface Props extends ButtonHTMLAttributes<HTMLButtonElement> {
   size?: "sm" | "md";
 }
 
-export function Button({ variant = "primary", busy = false, size = "md", className = "", children, disabled, ...rest }: Props) {
+/** A button's look, for a link that should look like one. */
+export function buttonClass(variant: Variant = "primary", size: "sm" | "md" = "md"): string {
   const sizing = size === "sm" ? "px-2.5 py-1.5 text-sm" : "px-4 py-2 text-sm";
+  return `inline-flex items-center justify-center gap-2 rounded-lg font-medium transition-colors disabled:cursor-not-allowed ${sizing} ${variants[variant]}`;
+}
+
+export function Button({ variant = "primary", busy = false, size = "md", className = "", children, disabled, ...rest }: Props) {
   return (
     <button
       type="button"
       {...rest}
       disabled={disabled || busy}
       aria-busy={busy || undefined}
-      className={`inline-flex items-center justify-center gap-2 rounded-lg font-medium transition-colors disabled:cursor-not-allowed ${sizing} ${variants[variant]} ${className}`}
+      className={`${buttonClass(variant, size)} ${className}`}
     >
       {busy && <Spinner className="size-4" />}
       {children}

@@ -22,6 +22,7 @@ export const keys = {
   shares: (id: string) => ["wishlist", id, "shares"] as const,
   reservations: ["reservations"] as const,
   publicList: (token: string) => ["shared", token] as const,
+  emailPreferences: ["notifications", "email-preferences"] as const,
 };
 
 const PAGE_SIZE = 50;

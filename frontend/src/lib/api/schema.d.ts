@@ -107,6 +107,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Password Reset
+         * @description Emails a reset link to the address if an account has it.
+         *
+         *     Always 202, and nothing in the answer or its timing says whether an
+         *     account exists. A few requests per address an hour send an email; the
+         *     rest are accepted and dropped.
+         */
+        post: operations["request_password_reset_api_v1_auth_password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password-reset/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm Password Reset
+         * @description Sets the new password and ends every session of the account.
+         *
+         *     The token works once, until it expires; any token that does not work,
+         *     whatever the reason, gets the same 400.
+         */
+        post: operations["confirm_password_reset_api_v1_auth_password_reset_confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/refresh": {
         parameters: {
             query?: never;
@@ -141,6 +188,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/link-preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview Link
+         * @description What the page at `url` says about its product: title, image, price.
+         *
+         *     Each field is null when the page does not say it (or says it in a way an
+         *     item could not hold). Cached for everyone for a while; rate-limited per user.
+         */
+        post: operations["preview_link_api_v1_link_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything of the caller's, as one JSON document to download
+         * @description The account, the caller's own lists with their items and shares (never a word about reservations on them), the caller's reservations on others' lists, the lists shared with them, their notifications (oldest first) and their email preferences. Served as an attachment (`wishlists-export-YYYY-MM-DD.json`). `POST /api/v1/wishlists/import` takes the document back. 503 with `Retry-After` when any service cannot give its part: never a partial export.
+         */
+        get: operations["export_api_v1_me_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -157,6 +247,27 @@ export interface paths {
          */
         get: operations["list_notifications_api_v1_notifications_get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/email-preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Email Preferences */
+        get: operations["get_email_preferences_api_v1_notifications_email_preferences_get"];
+        /**
+         * Put Email Preferences
+         * @description Replaces the caller's preferences; answers them as saved (kinds once each, in order).
+         */
+        put: operations["put_email_preferences_api_v1_notifications_email_preferences_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -358,6 +469,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/wishlists/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Wishlists
+         * @description Creates lists with their items from a data export, one list in JSON, or a CSV.
+         *
+         *     CSV columns (case-insensitive, header row required): ``title`` (required),
+         *     ``url``, ``price``, ``currency``, ``image_url``, ``quantity``, ``priority``,
+         *     ``notes``. Empty cells take the defaults. All or nothing: 422 naming the list
+         *     index or CSV row and the field, 409 past the limits on lists and items, 413
+         *     past 1 MiB, 415 for anything but JSON or CSV.
+         */
+        post: operations["import_wishlists_api_v1_wishlists_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wishlists/shared-with-me": {
         parameters: {
             query?: never;
@@ -529,8 +666,9 @@ export interface paths {
         /**
          * Share By Email
          * @description Shares the list with an address: active at once if someone registered with it,
-         *     pending (and activated by their registration) otherwise. Sharing again with
-         *     the same address answers 200 with the existing share.
+         *     pending otherwise: the address is sent an invitation (when the platform
+         *     sends email), and the share activates when someone registers with it.
+         *     Sharing again with the same address answers 200 with the existing share.
          */
         post: operations["share_by_email_api_v1_wishlists__wishlist_id__shares_post"];
         delete?: never;
@@ -564,6 +702,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccountExport
+         * @description Auth's part of a data export.
+         */
+        AccountExport: {
+            account: components["schemas"]["UserOut"];
+        };
         /** ChangePasswordRequest */
         ChangePasswordRequest: {
             /** Current Password */
@@ -571,10 +716,156 @@ export interface components {
             /** New Password */
             new_password: string;
         };
+        /**
+         * EmailPreferences
+         * @description Which notification kinds a user also wants by email, and how often.
+         *
+         *     Off by default: no kind is mailed until the user asks for it.
+         */
+        EmailPreferences: {
+            /**
+             * Delivery
+             * @default immediate
+             * @enum {string}
+             */
+            delivery: "immediate" | "daily";
+            /**
+             * Kinds
+             * @default []
+             */
+            kinds: ("wishlist_shared" | "item_added" | "item_reserved" | "reserved_item_removed")[];
+        };
+        /**
+         * ExportEnvelope
+         * @description What every export starts with; the services' parts follow as further keys.
+         */
+        ExportEnvelope: {
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /**
+             * Format
+             * @constant
+             */
+            format: "wishlist-platform-export";
+            /**
+             * Version
+             * @constant
+             */
+            version: 1;
+        };
+        /**
+         * ExportedReservation
+         * @description One of the caller's own reservations on someone else's list.
+         */
+        ExportedReservation: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Item Id
+             * Format: uuid
+             */
+            item_id: string;
+            /** Item Title */
+            item_title: string;
+            /** Item Url */
+            item_url: string | null;
+            /** Owner Display Name */
+            owner_display_name: string | null;
+            /** Purchased */
+            purchased: boolean;
+            /** Quantity */
+            quantity: number;
+            /**
+             * Wishlist Id
+             * Format: uuid
+             */
+            wishlist_id: string;
+            /** Wishlist Title */
+            wishlist_title: string;
+        };
+        /** ExportedShare */
+        ExportedShare: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "active";
+            /**
+             * Via
+             * @enum {string}
+             */
+            via: "email" | "link";
+        };
+        /**
+         * ExportedSharedList
+         * @description A list someone else shared with the caller: what it is, not what is on it.
+         */
+        ExportedSharedList: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Occasion Date */
+            occasion_date: string | null;
+            /** Owner Display Name */
+            owner_display_name: string | null;
+            /** Title */
+            title: string;
+        };
+        /**
+         * ExportedWishlist
+         * @description One of the caller's own lists: its items as the owner sees them (nothing reserved).
+         */
+        ExportedWishlist: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Items */
+            items: components["schemas"]["ItemOut"][];
+            /** Occasion Date */
+            occasion_date: string | null;
+            /** Shares */
+            shares: components["schemas"]["ExportedShare"][];
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportResult */
+        ImportResult: {
+            /** Wishlists */
+            wishlists: components["schemas"]["WishlistDetailOut"][];
         };
         /** ItemCreate */
         ItemCreate: {
@@ -684,6 +975,27 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * LinkPreviewOut
+         * @description What a product page says about itself, as an item's fields; each null when unknown.
+         */
+        LinkPreviewOut: {
+            /** Currency */
+            currency: string | null;
+            /** Image Url */
+            image_url: string | null;
+            /** Price */
+            price: string | null;
+            /** Title */
+            title: string | null;
+            /** Url */
+            url: string;
+        };
+        /** LinkPreviewRequest */
+        LinkPreviewRequest: {
+            /** Url */
+            url: string;
+        };
         /** LoginRequest */
         LoginRequest: {
             /** Email */
@@ -729,6 +1041,36 @@ export interface components {
             items: components["schemas"]["Notification"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * NotifierExport
+         * @description The notifier's part of a data export; one field per section of ``api.routes.export``.
+         */
+        NotifierExport: {
+            email_preferences: components["schemas"]["EmailPreferences"];
+            /** Notifications */
+            notifications: components["schemas"]["Notification"][];
+        };
+        /** PasswordResetAccepted */
+        PasswordResetAccepted: {
+            /**
+             * Status
+             * @default accepted
+             * @constant
+             */
+            status: "accepted";
+        };
+        /** PasswordResetConfirm */
+        PasswordResetConfirm: {
+            /** New Password */
+            new_password: string;
+            /** Token */
+            token: string;
+        };
+        /** PasswordResetRequest */
+        PasswordResetRequest: {
+            /** Email */
+            email: string;
         };
         /**
          * Problem
@@ -1076,6 +1418,18 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /**
+         * WishlistsExport
+         * @description Wishlists' part of a data export: every list oldest first, and so on within each.
+         */
+        WishlistsExport: {
+            /** Reservations */
+            reservations: components["schemas"]["ExportedReservation"][];
+            /** Shared With Me */
+            shared_with_me: components["schemas"]["ExportedSharedList"][];
+            /** Wishlists */
+            wishlists: components["schemas"]["ExportedWishlist"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -1343,6 +1697,88 @@ export interface operations {
             };
         };
     };
+    request_password_reset_api_v1_auth_password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetAccepted"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirm_password_reset_api_v1_auth_password_reset_confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirm"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     refresh_api_v1_auth_refresh_post: {
         parameters: {
             query?: never;
@@ -1433,6 +1869,91 @@ export interface operations {
             };
         };
     };
+    preview_link_api_v1_link_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPreviewOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Too many previews; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The page could not be read (`/problems/link-unreadable`) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_api_v1_me_export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportEnvelope"] & components["schemas"]["AccountExport"] & components["schemas"]["WishlistsExport"] & components["schemas"]["NotifierExport"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_notifications_api_v1_notifications_get: {
         parameters: {
             query?: {
@@ -1454,6 +1975,77 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_email_preferences_api_v1_notifications_email_preferences_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailPreferences"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_email_preferences_api_v1_notifications_email_preferences_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailPreferences"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailPreferences"];
                 };
             };
             /** @description Validation failed */
@@ -1854,6 +2446,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WishlistOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_wishlists_api_v1_wishlists_import_post: {
+        parameters: {
+            query?: {
+                /** @description Title of the new list; required for CSV. */
+                title?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Description */
+                    description?: string | null;
+                    /** Items */
+                    items?: components["schemas"]["ItemCreate"][];
+                    /** Occasion Date */
+                    occasion_date?: string | null;
+                    /** Title */
+                    title: string;
+                } | {
+                    /** @constant */
+                    format: "wishlist-platform-export";
+                    /** @constant */
+                    version: 1;
+                    wishlists: {
+                        /** Description */
+                        description?: string | null;
+                        /** Items */
+                        items?: components["schemas"]["ItemCreate"][];
+                        /** Occasion Date */
+                        occasion_date?: string | null;
+                        /** Title */
+                        title: string;
+                    }[];
+                };
+                /**
+                 * @example title,url,price,currency,quantity,notes
+                 *     "Socks, wool",,12.50,EUR,2,
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
                 };
             };
             /** @description Validation failed */

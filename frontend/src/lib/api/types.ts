@@ -17,6 +17,10 @@ export type Share = Schemas["ShareOut"];
 export type Link = Schemas["LinkOut"];
 export type Reservation = Schemas["ReservationOut"];
 export type Notification = Schemas["Notification"];
+export type EmailPreferences = Schemas["EmailPreferences"];
+export type EmailKind = EmailPreferences["kinds"][number];
+export type LinkPreview = Schemas["LinkPreviewOut"];
+export type ImportResult = Schemas["ImportResult"];
 
 export interface Page<T> {
   items: T[];

@@ -61,3 +61,13 @@ export async function logOut(): Promise<void> {
     useSession.getState().signedOut();
   }
 }
+
+/** Asks for a reset link by email. The answer is the same whether or not the account exists. */
+export async function requestPasswordReset(email: string): Promise<void> {
+  await data(api.POST("/api/v1/auth/password-reset", { body: { email } }));
+}
+
+/** Sets a new password with the token of a reset link; every session of the account ends. */
+export async function confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+  await data(api.POST("/api/v1/auth/password-reset/confirm", { body: { token, new_password: newPassword } }));
+}

@@ -1,5 +1,5 @@
 /** What each kind of notification says, from its `data` alone. */
-import type { Notification } from "@/lib/api/types";
+import type { EmailKind, Notification } from "@/lib/api/types";
 
 interface Named {
   id?: string;
@@ -37,3 +37,14 @@ export function render(notification: Notification): Rendered {
       return { text: "Something changed on a list you follow", href };
   }
 }
+
+/**
+ * Each kind as a choice in the email settings, in the order they are shown.
+ * Typed by the API's list of kinds: a new kind does not build until it has words here.
+ */
+export const KIND_LABELS: Record<EmailKind, string> = {
+  wishlist_shared: "Someone shares a list with me",
+  item_added: "Something is added to a list shared with me",
+  item_reserved: "Another friend reserves a gift on a list I follow",
+  reserved_item_removed: "A gift I reserved is removed from its list",
+};

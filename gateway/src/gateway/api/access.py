@@ -9,9 +9,10 @@ Rate-limit keys (one request spends from exactly one window):
 - any other request (public routes, missing or bad tokens) spends from its
   client address's window (``ip:<address>``, IPv6 per /64), so requests with
   made-up tokens are limited too;
-- on the credential endpoints (login, register, refresh), rejected attempts
-  are also counted per address (``auth-failures:<address>``); once a client
-  has spent that stricter budget, its attempts get 429 before reaching auth.
+- on the credential endpoints (login, register, refresh, password reset),
+  rejected attempts are also counted per address (``auth-failures:<address>``);
+  once a client has spent that stricter budget, its attempts get 429 before
+  reaching auth.
 
 The counters live in Redis, shared by every gateway replica. When Redis fails,
 rate limiting is skipped (nginx still limits) but the revocation check is not:
@@ -44,9 +45,12 @@ RATE_LIMITED = ProblemType(429, "rate-limited", "Too Many Requests")
 AUTH_UNAVAILABLE = ProblemType(503, "authentication-unavailable", "Service Unavailable")
 
 # Statuses from auth's credential endpoints that count as a rejected attempt:
-# wrong credentials or spent refresh tokens (401), and an e-mail address that
-# is taken (409), which would otherwise let a client enumerate accounts.
-REJECTED_ATTEMPT_STATUSES = frozenset({401, 409})
+# wrong credentials or spent refresh tokens (401), an e-mail address that is
+# taken (409), which would otherwise let a client enumerate accounts, and a
+# password-reset token that does not work (400), so that guessing reset
+# tokens is throttled like guessing passwords. None of these endpoints
+# answers 400 for anything else (malformed bodies are 422).
+REJECTED_ATTEMPT_STATUSES = frozenset({400, 401, 409})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ component is renamed ``<Service><Name>`` (``WishlistsUser``) with every
 reference to it in that document rewritten. "Identically" is judged after
 renaming, so a schema that refers to a renamed one is itself renamed.
 
+Gathered paths (``routing.GATHERED``, the data export): the gateway answers
+them itself from one part per service, so the services' own operations on
+them are not documented; instead the gateway's 200 schema becomes ``allOf``
+its own envelope and each service's 200 schema for that path.
+
 Security: the gateway decides which routes need a token, so the document says
 so from the gateway's routing table: public operations get ``security: []``,
 all others the bearer scheme.
@@ -168,6 +173,27 @@ def _with_problems(item: Any) -> Any:
     return _each_operation(item, documented)
 
 
+def _json_200(item: Any) -> Any:
+    """The JSON schema of a path item's GET 200 answer, or None."""
+    try:
+        schema = item["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    except (KeyError, TypeError):
+        return None
+    return schema
+
+
+def _gathered(item: Any, parts: list[Any]) -> Any:
+    """The gateway's own GET of a gathered path, answering its envelope and every part."""
+    own = _json_200(item)
+    if own is None or not parts:
+        return item
+    item = copy.deepcopy(item)
+    item["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "allOf": [own, *parts]
+    }
+    return item
+
+
 @dataclass(frozen=True)
 class Part:
     """One document to merge: the gateway's own (``service`` None) or a service's."""
@@ -189,6 +215,7 @@ def merge(parts: Iterable[Part]) -> Document:
         VALIDATION_PROBLEM: copy.deepcopy(problems.VALIDATION_PROBLEM_SCHEMA),
     }
     tags: dict[str, Any] = {}
+    gathered: dict[str, list[Any]] = {}
     for part in parts:
         name = part.service or "gateway"
         doc = part.document
@@ -202,18 +229,13 @@ def merge(parts: Iterable[Part]) -> Document:
                 new_pointer = renames.get(_pointer(section, component))
                 key = new_pointer.rsplit("/", 1)[1] if new_pointer else component
                 target.setdefault(key, _rewrite_refs(value, renames))
-        raw_paths = doc.get("paths")
-        for path, item in (raw_paths if isinstance(raw_paths, dict) else {}).items():
-            if not _belongs(path, part.service):
-                continue
-            if path in paths:
-                log.warning("openapi: %s also documents %s; the first one is kept", name, path)
-                continue
-            secured = _secure(path, _rewrite_refs(item, renames), own=part.service is None)
-            paths[path] = _with_problems(secured)
+        _take_paths(part, renames, paths, gathered)
         for tag in doc.get("tags") or []:
             if isinstance(tag, dict) and isinstance(tag.get("name"), str):
                 tags.setdefault(tag["name"], tag)
+    for path, schemas in gathered.items():
+        if path in paths:
+            paths[path] = _gathered(paths[path], schemas)
     document: Document = {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION},
@@ -224,6 +246,27 @@ def merge(parts: Iterable[Part]) -> Document:
     if tags:
         document["tags"] = list(tags.values())
     return document
+
+
+def _take_paths(
+    part: Part, renames: Mapping[str, str], paths: dict[str, Any], gathered: dict[str, list[Any]]
+) -> None:
+    """Adds ``part``'s paths to ``paths``, and its parts of gathered paths to ``gathered``."""
+    name = part.service or "gateway"
+    raw_paths = part.document.get("paths")
+    for path, item in (raw_paths if isinstance(raw_paths, dict) else {}).items():
+        if part.service is not None and part.service in routing.gathered_from(path):
+            schema = _json_200(item)
+            if schema is not None:
+                gathered.setdefault(path, []).append(_rewrite_refs(schema, renames))
+            continue
+        if not _belongs(path, part.service):
+            continue
+        if path in paths:
+            log.warning("openapi: %s also documents %s; the first one is kept", name, path)
+            continue
+        secured = _secure(path, _rewrite_refs(item, renames), own=part.service is None)
+        paths[path] = _with_problems(secured)
 
 
 def _belongs(path: str, service: str | None) -> bool:

@@ -2,7 +2,8 @@
 
 Every prefix of the routing table gets one route (any method) that checks the
 caller and forwards; the gateway's own routes are the merged OpenAPI
-document and its docs page (public), and the real-time relay's ticket and
+document and its docs page (public), the data export gathered from every
+service (:mod:`gateway.api.export`), and the real-time relay's ticket and
 WebSocket (:mod:`gateway.realtime.sockets`). Paths nothing matches get Starlette's 404, which
 the shared error handler turns into problem+json.
 """
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from gateway.api import access, forwarded, proxy, routing
+from gateway.api import access, export, forwarded, proxy, routing
 from gateway.api.deps import GatewayDep
 from gateway.realtime import sockets
 from wishlist_shared.problems import Problem, ProblemType
@@ -64,6 +65,8 @@ def _proxy_endpoint(service: str) -> Callable[[Request, GatewayDep], Awaitable[R
 
 def router() -> APIRouter:
     r = APIRouter()
+    # Before the proxy's routes: the gateway answers the gathered paths itself.
+    r.include_router(export.router())
     for prefix, service in routing.PREFIXES:
         endpoint = _proxy_endpoint(service)
         for path in (prefix, prefix + "/{rest:path}"):

@@ -1,9 +1,10 @@
 """Which service answers which public path, and which paths need no token.
 
 The gateway routes by path prefix and never rewrites a path: each service
-serves its public routes under the same ``/api/v1/...`` paths. Both tables are
-plain data so that the proxy, the access checks and the merged OpenAPI
-document all read the same truth.
+serves its public routes under the same ``/api/v1/...`` paths; the few paths
+that gather a part from several services (``GATHERED``) are answered by the
+gateway itself. The tables are plain data so that the proxy, the access
+checks, the export and the merged OpenAPI document all read the same truth.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ PREFIXES: tuple[tuple[str, str], ...] = (
 """(path prefix, service): a path is routed when it is the prefix or continues it with "/"."""
 
 PROXIED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+# Not a prefix: /api/v1/me belongs to no one service. The gateway answers
+# these paths itself (gateway.api.export) by asking each service named for
+# the same path and putting their parts together; the merged OpenAPI
+# document takes each service's part of the schema from here too.
+GATHERED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("/api/v1/me/export", ("auth", "wishlists", "notifier")),
+)
+"""(path, services): GET paths whose answer is one part from each service."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,11 @@ def service_for(path: str) -> str | None:
         if path == prefix or path.startswith(prefix + "/"):
             return service
     return None
+
+
+def gathered_from(path: str) -> tuple[str, ...]:
+    """The services whose parts make up the answer to ``path``; empty for other paths."""
+    return dict(GATHERED).get(path, ())
 
 
 def public_route(method: str, path: str) -> PublicRoute | None:

@@ -13,7 +13,7 @@ from auth import api
 from auth.api.errors import DOMAIN_ERRORS
 from auth.api.passwords import Passwords
 from auth.api.runtime import Runtime
-from auth.api.throttle import LoginThrottle
+from auth.api.throttle import LoginThrottle, ResetThrottle
 from auth.db.tables import outbox
 from auth.domain.passwords import PasswordHasher
 from auth.domain.throttling import LoginLimits
@@ -66,6 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 per_address=settings.login_failures_per_address,
                 window_seconds=settings.login_failure_window_seconds,
             ),
+        ),
+        reset_throttle=ResetThrottle(
+            redis,
+            f"{settings.redis_prefix}auth:",
+            per_email=settings.password_reset_requests_per_email,
+            window_seconds=settings.password_reset_window_seconds,
         ),
         revocations=revocations,
     )

@@ -34,6 +34,12 @@ class Settings(ServiceSettings):
     """Failed logins from one client address (an IPv6 /64) in a window before 429."""
     login_failure_window_seconds: int = Field(default=900, ge=1)
     """Length of the failed-login counting window."""
+    password_reset_ttl_seconds: int = Field(default=1800, ge=1)
+    """How long a password-reset token (the link in the email) stays usable."""
+    password_reset_requests_per_email: int = Field(default=3, ge=1)
+    """Reset requests for one address in a window that send an email; more answer 202 silently."""
+    password_reset_window_seconds: int = Field(default=3600, ge=1)
+    """Length of the reset-request counting window."""
     trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
         default_factory=lambda: [ip_network("127.0.0.1/32"), ip_network("::1/128")]
     )

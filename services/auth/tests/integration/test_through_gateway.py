@@ -7,14 +7,18 @@ the client's address on in ``X-Forwarded-For``.
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import asyncpg
 import httpx
 import jwt
 import pytest
 
 from wishlist_shared.problems import MEDIA_TYPE
+from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.stack import Stack
 
 if TYPE_CHECKING:
@@ -247,3 +251,57 @@ async def test_the_refresh_cookie_round_trips_through_the_gateway(gateway: AuthA
         ("header", "X-Refresh-Token-Transport"),
         ("cookie", "wishlist_refresh"),
     }
+
+
+async def test_a_forgotten_password_is_reset_through_the_gateway_without_a_token(
+    start_auth: StartAuth, stack: Stack
+) -> None:
+    direct = await start_auth()
+    await stack.start("gateway", GATEWAY_AUTH_FAILURE_LIMIT="3")
+    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=10) as client:
+        gateway = type(direct)(client)
+        account = await gateway.register()
+        tokens = await gateway.tokens(account)
+
+        asked = await client.post("/api/v1/auth/password-reset", json={"email": account.email})
+        assert asked.status_code == 202
+
+        async def mailed_token() -> str | None:
+            conn = await asyncpg.connect(stack.database.admin_url)
+            try:
+                body = await conn.fetchval(
+                    "SELECT body FROM auth.outbox"
+                    " WHERE routing_key = 'auth.password_reset_requested.v1'"
+                )
+            finally:
+                await conn.close()
+            return None if body is None else str(json.loads(body)["payload"]["reset_token"])
+
+        token = await eventually(mailed_token, message="no reset token was issued")
+        assert token is not None
+        confirmed = await client.post(
+            "/api/v1/auth/password-reset/confirm",
+            json={"token": token, "new_password": "reset through the gateway"},
+        )
+        assert confirmed.status_code == 204
+        # The gateway itself refuses the old session's access token at once.
+        assert (await gateway.me(tokens["access_token"])).status_code == 401
+        assert (await gateway.login(account.email, "reset through the gateway")).status_code == 200
+
+        # Guessing tokens is throttled like guessing passwords: the spent one
+        # and two made-up ones are refused, and the budget of 3 is gone.
+        guesses = [token, secrets.token_urlsafe(32), secrets.token_urlsafe(32)]
+        refused = [
+            await client.post(
+                "/api/v1/auth/password-reset/confirm",
+                json={"token": guess, "new_password": "whatever-new-1"},
+            )
+            for guess in guesses
+        ]
+        assert [r.status_code for r in refused] == [400, 400, 400]
+        assert refused[0].json()["type"] == "/problems/reset-token-invalid"
+        throttled = await client.post(
+            "/api/v1/auth/password-reset/confirm",
+            json={"token": secrets.token_urlsafe(32), "new_password": "whatever-new-1"},
+        )
+        assert throttled.status_code == 429

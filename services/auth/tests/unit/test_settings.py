@@ -17,6 +17,9 @@ def test_development_defaults_work_without_any_environment() -> None:
     settings = Settings()
     assert settings.access_token_ttl_seconds == 900
     assert settings.refresh_token_ttl_seconds == 30 * 24 * 3600
+    assert settings.password_reset_ttl_seconds == 30 * 60
+    assert settings.password_reset_requests_per_email == 3
+    assert settings.password_reset_window_seconds == 3600
     assert DEV_SECRET_MARKER in settings.secret_key
 
 

@@ -13,6 +13,7 @@ from notifier.api.errors import DOMAIN_ERRORS
 from notifier.api.runtime import Runtime
 from notifier.db.tables import outbox
 from notifier.events.consumers import subscribe_all
+from notifier.events.mailer import Mailer
 from notifier.events.push import RedisPushPublisher
 from notifier.settings import Settings
 from wishlist_shared import health, redis_pool
@@ -31,8 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = db.session_factory(engine)
     redis = redis_pool.connect(settings)
     broker = create_broker(settings, service=SERVICE)
+    # Email is off without an SMTP server: nothing is queued, nothing sent.
+    mailer = Mailer(sessions, settings) if settings.email_enabled else None
     # Queues are declared when the broker starts, so before it does.
-    subscribe_all(broker, settings, sessions)
+    subscribe_all(broker, settings, sessions, mailer.wake if mailer else lambda: None)
     # The outbox here holds pushes, relayed to Redis pub/sub rather than RabbitMQ.
     pushes = OutboxRelay(
         engine,
@@ -47,9 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with run_broker(broker, settings):
             await pushes.start()
+            if mailer:
+                await mailer.start()
             try:
                 yield
             finally:
+                if mailer:
+                    await mailer.stop()
                 await pushes.stop()
         await jwks_http.aclose()
         await redis.aclose()

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,11 +31,22 @@ from wishlist_shared.testing.databases import DatabaseFactory
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.plugin import fresh_namespace
 from wishlist_shared.testing.servers import Servers
+from wishlist_shared.testing.smtp import SmtpSink, running_sink
 from wishlist_shared.testing.stack import Namespace, Stack
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
-PURPOSES = ("wishlist_shared", "item_added", "item_reserved", "item_deleted", "user_deleted")
+PURPOSES = (
+    "wishlist_shared",
+    "item_added",
+    "item_reserved",
+    "item_deleted",
+    "user_deleted",
+    "user_registered",
+    "user_updated",
+    "password_reset_requested",
+    "share_invited",
+)
 
 
 @dataclass
@@ -43,6 +54,7 @@ class User:
     id: uuid.UUID
     display_name: str
     access_token: str
+    email: str = ""
 
     @property
     def auth(self) -> dict[str, str]:
@@ -154,6 +166,8 @@ class Platform:
     notifier: httpx.AsyncClient
     bus: Bus
     db: AsyncEngine
+    sink: SmtpSink
+    """Where the notifier sends its emails."""
     # Payload parts, here because tests cannot import this conftest.
     wishlist_ref = staticmethod(wishlist_ref)
     item_snapshot = staticmethod(item_snapshot)
@@ -170,7 +184,12 @@ class Platform:
             f"{API}/auth/login", json={"email": email, "password": PASSWORD}
         )
         assert login.status_code == 200, login.text
-        return User(uuid.UUID(registered.json()["id"]), display_name, login.json()["access_token"])
+        return User(
+            uuid.UUID(registered.json()["id"]),
+            display_name,
+            login.json()["access_token"],
+            email,
+        )
 
     async def users(self, *names: str) -> list[User]:
         return list(await asyncio.gather(*(self.user(name) for name in names)))
@@ -222,10 +241,10 @@ class Platform:
 
 
 @contextlib.asynccontextmanager
-async def platform_on(stack: Stack) -> AsyncIterator[Platform]:
+async def platform_on(stack: Stack, sink: SmtpSink) -> AsyncIterator[Platform]:
     """Auth and a notifier started on ``stack``, with clients for them and the bus."""
     await stack.start("auth")
-    await stack.start("notifier")
+    await stack.start("notifier", **sink.notifier_settings())
     engine = create_async_engine(stack.database.urls["notifier"])
     try:
         async with (
@@ -233,19 +252,26 @@ async def platform_on(stack: Stack) -> AsyncIterator[Platform]:
             httpx.AsyncClient(base_url=stack.url("notifier"), timeout=15) as notifier,
             open_bus(stack.servers, stack.namespace) as bus,
         ):
-            yield Platform(stack, auth, notifier, bus, engine)
+            yield Platform(stack, auth, notifier, bus, engine, sink)
     finally:
         await engine.dispose()
 
 
 @pytest.fixture(scope="session")
-async def platform(servers: Servers, database_factory: DatabaseFactory) -> AsyncIterator[Platform]:
+def session_sink() -> Iterator[SmtpSink]:
+    yield from running_sink()
+
+
+@pytest.fixture(scope="session")
+async def platform(
+    servers: Servers, database_factory: DatabaseFactory, session_sink: SmtpSink
+) -> AsyncIterator[Platform]:
     """Auth and the notifier, running for the whole session."""
     database = await database_factory.create(["auth", "wishlists", "notifier"])
     async with fresh_namespace(servers) as namespace:
         stack = Stack(servers, database, namespace)
         try:
-            async with platform_on(stack) as running:
+            async with platform_on(stack, session_sink) as running:
                 yield running
         finally:
             await stack.stop()
@@ -253,7 +279,7 @@ async def platform(servers: Servers, database_factory: DatabaseFactory) -> Async
 
 
 @pytest.fixture
-async def own_platform(stack: Stack) -> AsyncIterator[Platform]:
+async def own_platform(stack: Stack, smtp_sink: SmtpSink) -> AsyncIterator[Platform]:
     """A platform of this test's own, whose notifier it may kill or duplicate."""
-    async with platform_on(stack) as running:
+    async with platform_on(stack, smtp_sink) as running:
         yield running

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,9 +20,11 @@ from wishlists.api.errors import DOMAIN_ERRORS
 from wishlists.api.runtime import Runtime
 from wishlists.db.tables import outbox
 from wishlists.events.consumers import subscribe_all
+from wishlists.previews.previewer import LinkPreviewer
 from wishlists.settings import Settings
 
 SERVICE = "wishlists"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,6 +38,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     relay = OutboxRelay(engine, outbox, EventPublisher(broker, settings))
     # Never through a proxy from the environment: auth is an internal neighbour.
     jwks_http = httpx.AsyncClient(trust_env=False)
+    previewer = LinkPreviewer.create(settings, redis)
+    if settings.link_preview_test_allowed_addresses:
+        log.warning(
+            "link previews may fetch these non-public addresses (a setting for tests only): %s",
+            ", ".join(settings.link_preview_test_allowed_addresses),
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             finally:
                 await relay.stop()
         await jwks_http.aclose()
+        await previewer.aclose()
         await redis.aclose()
         await engine.dispose()
 
@@ -55,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness=health.service_readiness(engine, redis, broker),
         domain_errors=DOMAIN_ERRORS,
     )
+    app.state.link_previewer = previewer
     app.state.runtime = Runtime(settings=settings, sessions=sessions)
     # The gateway checked the token already; checking again here means a
     # request that reaches the service some other way is refused all the same.

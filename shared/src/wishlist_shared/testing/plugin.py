@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from wishlist_shared.revocation import RevocationList
 from wishlist_shared.testing.databases import DatabaseFactory, TestDatabase
 from wishlist_shared.testing.servers import Servers, discover
+from wishlist_shared.testing.smtp import SmtpSink, running_sink
 from wishlist_shared.testing.stack import Namespace, Stack
 
 MakeDatabase = Callable[[Sequence[str]], Awaitable[TestDatabase]]
@@ -85,6 +86,12 @@ async def seal_revocations(servers: Servers, ns: Namespace) -> None:
         await RevocationList(redis, ns.redis_prefix).restore([])
     finally:
         await redis.aclose()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A recording SMTP server on 127.0.0.1 for this test (``sink.notifier_settings()``)."""
+    yield from running_sink()
 
 
 @pytest.fixture

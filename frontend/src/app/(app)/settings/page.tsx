@@ -4,6 +4,8 @@ import { useRouter } from "next/navigation";
 import { useState, type ReactNode } from "react";
 
 import { PageHeader } from "@/components/AppShell";
+import { EmailPreferencesSection } from "@/components/settings/EmailPreferences";
+import { YourData } from "@/components/settings/YourData";
 import { Button } from "@/components/ui/Button";
 import { Dialog } from "@/components/ui/Dialog";
 import { FormError, TextField } from "@/components/ui/Field";
@@ -134,6 +136,12 @@ export default function SettingsPage() {
       </Section>
       <Section title="Password" description="Changing it logs you out everywhere else.">
         <PasswordForm />
+      </Section>
+      <Section title="Email notifications" description="What you also hear about by email. Nothing is sent until you choose it.">
+        <EmailPreferencesSection />
+      </Section>
+      <Section title="Your data" description="Take a copy of everything you keep here, or bring lists in from a file.">
+        <YourData />
       </Section>
       <Section title="Delete account" description="Removes you and everything you made, in every part of the system.">
         <DeleteAccount />

@@ -1,10 +1,11 @@
 "use client";
 
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import { PageHeader } from "@/components/AppShell";
-import { Button } from "@/components/ui/Button";
+import { Button, buttonClass } from "@/components/ui/Button";
 import { Dialog } from "@/components/ui/Dialog";
 import { EmptyState, ErrorState, SkeletonList } from "@/components/ui/States";
 import { WishlistCard } from "@/components/wishlists/WishlistCard";
@@ -27,7 +28,18 @@ export default function MyListsPage() {
   return (
     <>
       <title>My lists · Wishlist</title>
-      <PageHeader title="My lists" subtitle="Lists you keep. Friends you share them with can reserve gifts without you ever knowing." actions={newList} />
+      <PageHeader
+        title="My lists"
+        subtitle="Lists you keep. Friends you share them with can reserve gifts without you ever knowing."
+        actions={
+          <>
+            <Link href="/wishlists/import" className={buttonClass("secondary")}>
+              Import
+            </Link>
+            {newList}
+          </>
+        }
+      />
       {lists.error ? (
         <ErrorState message={messageOf(lists.error)} onRetry={() => void lists.mutate()} />
       ) : lists.isLoading ? (

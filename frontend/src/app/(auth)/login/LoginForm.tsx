@@ -40,6 +40,11 @@ export function LoginForm() {
         <FormError message={formError} />
         <TextField label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={fieldErrors.email} />
         <TextField label="Password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} error={fieldErrors.password} />
+        <p className="-mt-2 text-right text-sm">
+          <Link href={`/forgot-password${email.trim() ? `?email=${encodeURIComponent(email.trim())}` : ""}`} className="font-medium text-accent-600 hover:underline dark:text-accent-400">
+            Forgot password?
+          </Link>
+        </p>
         <Button type="submit" busy={busy} className="w-full">
           Log in
         </Button>

@@ -12,9 +12,11 @@ import { useSubmit } from "@/lib/useSubmit";
 
 export function RegisterForm() {
   const router = useRouter();
-  const next = safeNext(useSearchParams().get("next"));
+  const params = useSearchParams();
+  const next = safeNext(params.get("next"));
   const [displayName, setDisplayName] = useState("");
-  const [email, setEmail] = useState("");
+  // An invitation email links here with the address the list was shared with.
+  const [email, setEmail] = useState(params.get("email") ?? "");
   const [password, setPassword] = useState("");
   const { busy, fieldErrors, formError, submit } = useSubmit(async () => {
     await register(email, password, displayName);

@@ -7,6 +7,7 @@ from auth.domain.errors import (
     EmailTaken,
     InvalidCredentials,
     InvalidRefreshToken,
+    InvalidResetToken,
     WrongPassword,
 )
 from wishlist_shared.problems import ProblemType
@@ -17,5 +18,6 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     InvalidCredentials: ProblemType(401, "invalid-credentials", "Invalid credentials"),
     WrongPassword: ProblemType(401, "wrong-password", "Wrong password"),
     InvalidRefreshToken: ProblemType(401, "invalid-refresh-token", "Invalid refresh token"),
+    InvalidResetToken: ProblemType(400, "reset-token-invalid", "Invalid reset token"),
     AccountGone: UNAUTHORIZED,
 }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.api.passwords import Passwords
-from auth.api.throttle import LoginThrottle
+from auth.api.throttle import LoginThrottle, ResetThrottle
 from auth.keys.store import KeyStore
 from auth.settings import Settings
 from wishlist_shared.revocation import RevocationList
@@ -20,4 +20,5 @@ class Runtime:
     keys: KeyStore
     passwords: Passwords
     throttle: LoginThrottle
+    reset_throttle: ResetThrottle
     revocations: RevocationList

@@ -74,6 +74,22 @@ class ChangePasswordRequest(BaseModel):
     new_password: NewPassword
 
 
+class PasswordResetRequest(BaseModel):
+    email: RegisteredEmail
+
+
+class PasswordResetAccepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    """The same answer whether or not an account has the address."""
+
+
+class PasswordResetConfirm(BaseModel):
+    # Anything up to a bound is a token that does not work (400), not a
+    # malformed request: the answer must not say what a real token looks like.
+    token: Annotated[str, Field(max_length=1024)]
+    new_password: NewPassword
+
+
 class UserOut(BaseModel):
     id: uuid.UUID
     email: str
@@ -88,6 +104,12 @@ class UserOut(BaseModel):
             display_name=user.display_name,
             created_at=user.created_at,
         )
+
+
+class AccountExport(BaseModel):
+    """Auth's part of a data export."""
+
+    account: UserOut
 
 
 class TokensOut(BaseModel):

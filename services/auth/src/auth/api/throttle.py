@@ -1,10 +1,19 @@
-"""Failed-login counters in Redis, shared by every replica; 429 with ``Retry-After``."""
+"""Counters in Redis, shared by every replica: failed logins (429 with ``Retry-After``)
+and password-reset requests per address.
+"""
 
 from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from auth.domain.throttling import IPAddress, LoginLimits, account_key, address_key, blocked
+from auth.domain.throttling import (
+    IPAddress,
+    LoginLimits,
+    account_key,
+    address_key,
+    blocked,
+    reset_requests_key,
+)
 from wishlist_shared.problems import Problem, ProblemType
 from wishlist_shared.ratelimit import FixedWindow
 
@@ -39,3 +48,20 @@ class LoginThrottle:
         # The address keeps its count, or one good account would let a client
         # reset its budget for guessing others.
         await self.window.reset(account_key(email))
+
+
+class ResetThrottle:
+    """At most ``per_email`` reset emails to one address per window.
+
+    Refused requests are not told apart (they still answer 202), or the
+    answer would say that the address was asked for recently.
+    """
+
+    def __init__(self, redis: Redis, prefix: str, per_email: int, window_seconds: int) -> None:
+        self.per_email = per_email
+        self.window = FixedWindow(redis, prefix, window_seconds)
+
+    async def allow(self, email: str) -> bool:
+        """Counts one request for ``email``; False once its window is spent."""
+        window = await self.window.hit(reset_requests_key(email))
+        return not window.exceeds(self.per_email)

@@ -1,4 +1,4 @@
-"""Tables of the auth schema (migration 0001 creates them; keep the two in step)."""
+"""Tables of the auth schema (the migrations create them; keep the two in step)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,22 @@ class RefreshTokenRecord(Base):
     spent_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     __table_args__ = (Index("ix_refresh_tokens_session_id", "session_id"),)
+
+
+class PasswordResetTokenRecord(Base):
+    """A password-reset token sent by email; single use, short-lived."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # SHA-256 of the token, as for refresh tokens: a database leak resets no password.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    spent_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (Index("ix_password_reset_tokens_user_id", "user_id"),)
 
 
 class SigningKeyRecord(Base):

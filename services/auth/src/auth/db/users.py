@@ -50,6 +50,15 @@ async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return User(*row) if row else None
 
 
+async def user_by_email(session: AsyncSession, email: str, *, lock: bool = False) -> User | None:
+    """The user with this (canonical) address; ``lock`` holds their row until the commit."""
+    query = select(*_USER_COLUMNS).where(func.lower(UserRecord.email) == email)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.execute(query)).one_or_none()
+    return User(*row) if row else None
+
+
 async def credentials_by_email(session: AsyncSession, email: str) -> Credentials | None:
     row = (
         await session.execute(
@@ -97,7 +106,7 @@ async def set_password_hash(session: AsyncSession, user_id: uuid.UUID, password_
 
 
 async def delete_user(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    """Deletes the user and, by cascade, their sessions and refresh tokens."""
+    """Deletes the user and, by cascade, their sessions, refresh and reset tokens."""
     result = await session.execute(
         delete(UserRecord).where(UserRecord.id == user_id).returning(UserRecord.id)
     )

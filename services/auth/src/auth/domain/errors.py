@@ -32,3 +32,10 @@ class InvalidRefreshToken(AuthError):  # noqa: N818 - named for the condition, a
 class AccountGone(AuthError):  # noqa: N818 - named for the condition, as domain errors are
     def __init__(self) -> None:
         super().__init__("The account of this access token no longer exists.")
+
+
+class InvalidResetToken(AuthError):  # noqa: N818 - named for the condition, as domain errors are
+    # One message for unknown, spent, expired and malformed tokens: which of
+    # them it was helps nobody but a guesser.
+    def __init__(self) -> None:
+        super().__init__("The password-reset link is invalid or has expired; ask for a new one.")

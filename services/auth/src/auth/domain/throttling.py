@@ -37,6 +37,11 @@ def account_key(email: str) -> str:
     return "login-failures:account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
+def reset_requests_key(email: str) -> str:
+    """Password-reset requests per address, counted whether or not an account has it."""
+    return "password-resets:account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+
+
 def address_key(address: IPAddress | None) -> str:
     if address is None:
         return "login-failures:address:unknown"

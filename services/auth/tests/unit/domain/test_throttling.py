@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address, ip_address, ip_network
 
-from auth.domain.throttling import account_key, address_key, blocked, client_address
+from auth.domain.throttling import (
+    account_key,
+    address_key,
+    blocked,
+    client_address,
+    reset_requests_key,
+)
 
 LOOPBACK = [ip_network("127.0.0.1/32"), ip_network("::1/128")]
 TWO_PROXIES = [ip_network("10.0.0.0/8")]
@@ -64,3 +70,12 @@ def test_account_keys_hold_no_email_address() -> None:
 def test_attempts_are_refused_once_the_limit_of_failures_is_reached() -> None:
     assert not blocked(4, limit=5)
     assert blocked(5, limit=5)
+
+
+def test_reset_requests_are_counted_per_address_without_naming_it() -> None:
+    key = reset_requests_key("alice@example.com")
+    assert "alice" not in key
+    assert key != reset_requests_key("bob@example.com")
+    # Not the failed-login counter of the same address: asking for resets
+    # must not lock anyone out of logging in.
+    assert key != account_key("alice@example.com")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from notifier.domain.emails import EmailPreferences
 from notifier.domain.notifications import Notification
 
 
@@ -14,3 +15,12 @@ class NotificationPage(BaseModel):
 
 class UnreadCount(BaseModel):
     count: int
+
+
+class NotifierExport(BaseModel):
+    """The notifier's part of a data export; one field per section of ``api.routes.export``."""
+
+    notifications: list[Notification]
+    """Every notification of the caller, oldest first."""
+    email_preferences: EmailPreferences
+    """What the caller chose to get by email (the defaults when they never chose)."""

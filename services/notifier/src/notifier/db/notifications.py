@@ -60,13 +60,15 @@ async def lock_users(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> No
 
 async def create(
     session: AsyncSession, event_id: uuid.UUID, planned: Planned, correlation_id: str
-) -> list[Notification]:
+) -> list[tuple[uuid.UUID, Notification]]:
     """Saves one notification per recipient not notified of ``event_id`` yet, and their pushes.
+
+    Returns (recipient, notification) of each one saved.
 
     Call inside the transaction that claimed the event, holding
     :func:`lock_users` for the recipients and the owner.
     """
-    created: list[Notification] = []
+    created: list[tuple[uuid.UUID, Notification]] = []
     for recipient in planned.recipients:
         row = (
             await session.execute(
@@ -96,7 +98,7 @@ async def create(
                 headers={CORRELATION_HEADER: correlation_id},
             )
         )
-        created.append(notification)
+        created.append((recipient, notification))
     if created:
         # Wakes the push relay at commit (one wake-up per transaction).
         await session.execute(select(func.pg_notify(notify_channel(outbox), "")))
@@ -141,6 +143,29 @@ async def page(
         (row.seq, _notification(row.id, row.kind, row.created_at, row.read_at, row.data))
         for row in rows
     ]
+
+
+async def every(session: AsyncSession, recipient: uuid.UUID, *, batch: int) -> list[Notification]:
+    """Every notification of ``recipient``, oldest first, read ``batch`` rows at a time.
+
+    Keyset pages on ``seq`` rather than one big result: each query stays as
+    cheap as a page of the list, whatever the user has accumulated.
+    """
+    found: list[Notification] = []
+    beyond: int | None = None
+    while True:
+        rows = await page(
+            session,
+            recipient,
+            direction="oldest_first",
+            beyond=beyond,
+            unread_only=False,
+            fetch=batch,
+        )
+        found.extend(notification for _, notification in rows)
+        if len(rows) < batch:
+            return found
+        beyond = rows[-1][0]
 
 
 async def unread_count(session: AsyncSession, recipient: uuid.UUID) -> int:

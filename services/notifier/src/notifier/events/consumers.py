@@ -1,38 +1,53 @@
-"""Events consumed through the inbox: wishlists' (notifications) and auth's (erasure).
+"""Events consumed through the inbox: wishlists' (notifications, invitations) and auth's
+(the users projection, password resets, erasure).
 
 Each handler claims the event's id in the inbox in the same transaction as the
 notifications and their pushes, so a redelivery, or the same event reaching
 two replicas, has exactly one effect; the unique (event, recipient) constraint
 says the same a second time. Events of different queues come in no order: a
 deleted user is remembered, so an event about them that arrives late neither
-notifies them nor names them.
+notifies them nor names them, nor brings their address back.
+
+Emails are queued in the same transaction (:mod:`notifier.db.emails`), and
+only when the channel is on (``NOTIFIER_SMTP_HOST`` set): with it off, no row
+is written that nothing would ever send. Notification emails go to the
+notification's recipients and no one else, so the owner-never-hears rule of
+:mod:`notifier.domain.notifications` holds for email as well.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifier.db import emails as email_rows
 from notifier.db import notifications as notification_rows
 from notifier.db.tables import inbox
+from notifier.domain import emails as texts
 from notifier.domain import notifications as rules
-from notifier.domain.notifications import Planned
+from notifier.domain.notifications import Notification, Planned
+from notifier.settings import Settings
 from wishlist_shared.events import (
     Envelope,
     EventPayload,
     ItemAdded,
     ItemDeleted,
     ItemReserved,
+    PasswordResetRequested,
+    ShareInvited,
     UserDeleted,
+    UserRegistered,
+    UserUpdated,
     WishlistShared,
 )
 from wishlist_shared.inbox import claim
 from wishlist_shared.messaging import subscribe
-from wishlist_shared.settings import ServiceSettings
 
 SERVICE = "notifier"
 log = logging.getLogger(__name__)
@@ -41,8 +56,17 @@ P = TypeVar("P", bound=EventPayload)
 
 
 class Consumers:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        emails_queued: Callable[[], None] = lambda: None,
+    ) -> None:
         self.sessions = sessions
+        self.settings = settings
+        self.mail = settings.email_enabled
+        # Called after a commit that queued emails: this replica's sender looks at once.
+        self.emails_queued = emails_queued
 
     async def _claim(self, session: AsyncSession, purpose: str, envelope: Envelope[Any]) -> bool:
         consumer = f"{SERVICE}.{purpose}"
@@ -75,15 +99,132 @@ class Consumers:
             created = await notification_rows.create(
                 session, envelope.id, planned, envelope.correlation_id
             )
+            mailed = await self._mail(session, envelope.id, planned, created) if self.mail else 0
         log.info("event %s: %d %s notifications", envelope.id, len(created), planned.kind)
+        if mailed:
+            self.emails_queued()
+
+    async def _mail(
+        self,
+        session: AsyncSession,
+        event_id: uuid.UUID,
+        planned: Planned,
+        created: Sequence[tuple[uuid.UUID, Notification]],
+    ) -> int:
+        """Queues the emails of the notifications just created, or keeps them for a digest.
+
+        Only the notifications' recipients are considered (never the owner of
+        the list for reservations: see :func:`rules.recipients_of`), and of
+        them only those who turned the kind on. Returns how many were queued.
+        """
+        wanted = await email_rows.preferences_of(session, [r for r, _ in created])
+        if not wanted:
+            return 0
+        to = await email_rows.addresses(session, wanted)
+        queued = 0
+        for recipient, notification in created:
+            chosen = wanted.get(recipient)
+            if chosen is None or planned.kind not in chosen.kinds or recipient not in to:
+                continue
+            if chosen.delivery == "daily":
+                await email_rows.add_to_digest(session, recipient, notification.id)
+                continue
+            queued += await email_rows.queue(
+                session,
+                event_id=event_id,
+                recipient=str(recipient),
+                user_id=recipient,
+                kind="notification",
+                to_address=to[recipient],
+                email=texts.notification(planned.kind, notification.data, self.settings.web_url),
+            )
+        return queued
 
     async def user_deleted(self, envelope: Envelope[UserDeleted]) -> None:
         user_id = envelope.payload.user_id
         async with self.sessions() as session, session.begin():
             if not await self._claim(session, "user_deleted", envelope):
                 return
+            # Serialises with a notification or a user event for them in flight.
+            await notification_rows.lock_users(session, [user_id])
             removed = await notification_rows.forget_user(session, user_id)
-        log.info("erased user %s: %d notifications", user_id, removed)
+            emails = await email_rows.forget_user(session, user_id)
+        log.info("erased user %s: %d notifications, %d emails", user_id, removed, emails)
+
+    async def user_changed(
+        self, purpose: str, envelope: Envelope[UserRegistered] | Envelope[UserUpdated]
+    ) -> None:
+        """Keeps the user's address and name for emails (the newest event wins)."""
+        user = envelope.payload
+        async with self.sessions() as session, session.begin():
+            if not await self._claim(session, purpose, envelope):
+                return
+            await notification_rows.lock_users(session, [user.user_id])
+            if await notification_rows.deleted_among(session, [user.user_id]):
+                log.info("event %s is about deleted user %s; ignored", envelope.id, user.user_id)
+                return
+            await email_rows.save_user(
+                session, user.user_id, user.email, user.display_name, envelope.occurred_at
+            )
+
+    async def user_registered(self, envelope: Envelope[UserRegistered]) -> None:
+        await self.user_changed("user_registered", envelope)
+
+    async def user_updated(self, envelope: Envelope[UserUpdated]) -> None:
+        await self.user_changed("user_updated", envelope)
+
+    async def password_reset_requested(self, envelope: Envelope[PasswordResetRequested]) -> None:
+        """Mails the reset link (always: it is not a notification, no preference applies)."""
+        reset = envelope.payload
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            if not await self._claim(session, "password_reset_requested", envelope):
+                return
+            if not self.mail:
+                log.warning("event %s: password reset not mailed (email is off)", envelope.id)
+                return
+            if reset.expires_at <= now:
+                log.info("event %s: password reset expired before it was handled", envelope.id)
+                return
+            await notification_rows.lock_users(session, [reset.user_id])
+            if await notification_rows.deleted_among(session, [reset.user_id]):
+                return
+            queued = await email_rows.queue(
+                session,
+                event_id=envelope.id,
+                recipient=str(reset.user_id),
+                user_id=reset.user_id,
+                kind="password_reset",
+                to_address=reset.email,
+                email=texts.password_reset(reset, self.settings.web_url, now),
+                expires_at=reset.expires_at,
+            )
+        if queued:
+            self.emails_queued()
+
+    async def share_invited(self, envelope: Envelope[ShareInvited]) -> None:
+        """Mails the invitation to an address without an account (always: no preferences)."""
+        invite = envelope.payload
+        async with self.sessions() as session, session.begin():
+            if not await self._claim(session, "share_invited", envelope):
+                return
+            if not self.mail:
+                log.warning("event %s: invitation not mailed (email is off)", envelope.id)
+                return
+            if await notification_rows.deleted_among(session, [invite.wishlist.owner_id]):
+                # The owner is gone, and with them the list and its share.
+                return
+            queued = await email_rows.queue(
+                session,
+                event_id=envelope.id,
+                recipient=invite.email.strip().lower(),
+                user_id=None,
+                kind="invitation",
+                to_address=invite.email,
+                email=texts.invitation(invite, self.settings.web_url),
+            )
+        if queued:
+            self.emails_queued()
 
 
 def _handler(
@@ -96,10 +237,13 @@ def _handler(
 
 
 def subscribe_all(
-    broker: RabbitBroker, settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]
+    broker: RabbitBroker,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    emails_queued: Callable[[], None] = lambda: None,
 ) -> None:
     """Declares the notifier's queues, one per consumed event; call before the broker starts."""
-    consumers = Consumers(sessions)
+    consumers = Consumers(sessions, settings, emails_queued)
 
     def on(purpose: str, payload_type: type[P], plan: Callable[[P], Planned]) -> None:
         subscribe(
@@ -122,4 +266,36 @@ def subscribe_all(
         purpose="user_deleted",
         payload_type=UserDeleted,
         handler=consumers.user_deleted,
+    )
+    subscribe(
+        broker,
+        settings,
+        service=SERVICE,
+        purpose="user_registered",
+        payload_type=UserRegistered,
+        handler=consumers.user_registered,
+    )
+    subscribe(
+        broker,
+        settings,
+        service=SERVICE,
+        purpose="user_updated",
+        payload_type=UserUpdated,
+        handler=consumers.user_updated,
+    )
+    subscribe(
+        broker,
+        settings,
+        service=SERVICE,
+        purpose="password_reset_requested",
+        payload_type=PasswordResetRequested,
+        handler=consumers.password_reset_requested,
+    )
+    subscribe(
+        broker,
+        settings,
+        service=SERVICE,
+        purpose="share_invited",
+        payload_type=ShareInvited,
+        handler=consumers.share_invited,
     )

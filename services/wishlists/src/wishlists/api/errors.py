@@ -14,10 +14,12 @@ from wishlists.domain.errors import (
     AlreadyReserved,
     InvalidInput,
     LimitReached,
+    LinkUnreadable,
     NotEnoughLeft,
     NotFound,
     NotOwner,
     OwnerCannotReserve,
+    UrlNotAllowed,
 )
 
 DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
@@ -27,6 +29,10 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     NotEnoughLeft: ProblemType(409, "not-enough-left", "Not enough left"),
     AlreadyReserved: ProblemType(409, "already-reserved", "Already reserved"),
     LimitReached: ProblemType(409, "limit-reached", "Limit reached"),
+    UrlNotAllowed: ProblemType(422, "url-not-allowed", "URL not allowed"),
+    # 502 as a gateway says it: the link's server failed, not this one. The
+    # gateway and nginx pass a service's 502 on unchanged.
+    LinkUnreadable: ProblemType(502, "link-unreadable", "Link unreadable"),
 }
 
 

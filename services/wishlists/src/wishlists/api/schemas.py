@@ -32,18 +32,27 @@ from pydantic import (
 
 from wishlists.domain import validation as v
 from wishlists.domain.model import Share, ShoppingEntry, Wishlist
+from wishlists.domain.previews import Preview
 from wishlists.domain.reservations import MAX_QUANTITY, MIN_QUANTITY
 from wishlists.domain.surprise import ItemView
 
 T = TypeVar("T")
 
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=v.TITLE_MAX_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=v.TITLE_MAX_LENGTH),
+    AfterValidator(v.storable_text),
 ]
 Description = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=v.DESCRIPTION_MAX_LENGTH)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=v.DESCRIPTION_MAX_LENGTH),
+    AfterValidator(v.storable_text),
 ]
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=v.NOTES_MAX_LENGTH)]
+Notes = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=v.NOTES_MAX_LENGTH),
+    AfterValidator(v.storable_text),
+]
 WebUrl = Annotated[StrictStr, AfterValidator(v.web_url)]
 
 
@@ -273,6 +282,35 @@ class LinkOut(BaseModel):
     url: str
 
 
+# --- link previews ---------------------------------------------------------------
+
+
+class LinkPreviewRequest(Request):
+    url: Annotated[StrictStr, StringConstraints(min_length=1, max_length=v.URL_MAX_LENGTH)]
+    """The link to read: http or https, to a public address."""
+
+
+class LinkPreviewOut(BaseModel):
+    """What a product page says about itself, as an item's fields; each null when unknown."""
+
+    url: str
+    """Where the link led, after redirects."""
+    title: str | None
+    """Trimmed, at most 200 characters."""
+    image_url: str | None
+    """Absolute http(s) URL."""
+    price: str | None
+    """Decimal string, such as "19.99"."""
+    currency: str | None
+    """ISO 4217 code; null when the page names none, or one items do not take."""
+
+    @classmethod
+    def of(cls, p: Preview) -> Self:
+        return cls(
+            url=p.url, title=p.title, image_url=p.image_url, price=p.price, currency=p.currency
+        )
+
+
 # --- reservations ---------------------------------------------------------------
 
 
@@ -316,3 +354,109 @@ class ReservationOut(BaseModel):
 class ReservationPage(BaseModel):
     items: list[ReservationOut]
     next_cursor: str | None
+
+
+# --- export and import ----------------------------------------------------------
+
+
+class ExportedShare(BaseModel):
+    email: str | None
+    """Null for a viewer who joined through the link."""
+    via: Literal["email", "link"]
+    status: Literal["pending", "active"]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, s: Share) -> Self:
+        return cls(email=s.email, via=s.via, status=s.status, created_at=s.created_at)
+
+
+class ExportedWishlist(BaseModel):
+    """One of the caller's own lists: its items as the owner sees them (nothing reserved)."""
+
+    id: uuid.UUID
+    title: str
+    description: str | None
+    occasion_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    items: list[ItemOut]
+    shares: list[ExportedShare]
+
+    @classmethod
+    def of(cls, w: Wishlist, items: Sequence[ItemView], shares: Sequence[Share]) -> Self:
+        return cls(
+            id=w.id,
+            title=w.title,
+            description=w.description,
+            occasion_date=w.occasion_date,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+            items=[item_out(view) for view in items],
+            shares=[ExportedShare.of(s) for s in shares],
+        )
+
+
+class ExportedReservation(BaseModel):
+    """One of the caller's own reservations on someone else's list."""
+
+    wishlist_id: uuid.UUID
+    wishlist_title: str
+    owner_display_name: str | None
+    item_id: uuid.UUID
+    item_title: str
+    item_url: str | None
+    quantity: int
+    purchased: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: ShoppingEntry) -> Self:
+        return cls(
+            wishlist_id=entry.wishlist.id,
+            wishlist_title=entry.wishlist.title,
+            owner_display_name=entry.wishlist.owner_display_name,
+            item_id=entry.item.id,
+            item_title=entry.item.title,
+            item_url=entry.item.url,
+            quantity=entry.reservation.quantity,
+            purchased=entry.reservation.purchased,
+            created_at=entry.reservation.created_at,
+        )
+
+
+class ExportedSharedList(BaseModel):
+    """A list someone else shared with the caller: what it is, not what is on it."""
+
+    id: uuid.UUID
+    title: str
+    owner_display_name: str | None
+    occasion_date: date | None
+
+    @classmethod
+    def of(cls, w: Wishlist) -> Self:
+        return cls(
+            id=w.id,
+            title=w.title,
+            owner_display_name=w.owner_display_name,
+            occasion_date=w.occasion_date,
+        )
+
+
+class WishlistsExport(BaseModel):
+    """Wishlists' part of a data export: every list oldest first, and so on within each."""
+
+    wishlists: list[ExportedWishlist]
+    reservations: list[ExportedReservation]
+    shared_with_me: list[ExportedSharedList]
+
+
+class WishlistImport(WishlistCreate):
+    """One list to create with its items, each checked as ``POST .../items`` checks it."""
+
+    items: list[ItemCreate] = Field(default_factory=list)
+
+
+class ImportResult(BaseModel):
+    wishlists: list[WishlistDetailOut]
+    """Each created list as ``GET /api/v1/wishlists/{id}`` shows it, in the order given."""

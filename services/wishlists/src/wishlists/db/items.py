@@ -50,6 +50,26 @@ async def of_wishlist(session: AsyncSession, wishlist_id: uuid.UUID) -> list[Ite
     return [to_item(r) for r in rows]
 
 
+async def of_wishlists(
+    session: AsyncSession, wishlist_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Item]]:
+    """The items of several lists in one query, each list's in the order they were added."""
+    if not wishlist_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(*COLUMNS)
+            .where(I.wishlist_id.in_(wishlist_ids))
+            .order_by(I.wishlist_id, I.created_at, I.id)
+        )
+    ).all()
+    found: dict[uuid.UUID, list[Item]] = {}
+    for row in rows:
+        item = to_item(row)
+        found.setdefault(item.wishlist_id, []).append(item)
+    return found
+
+
 async def count(session: AsyncSession, wishlist_id: uuid.UUID) -> int:
     return int(await session.scalar(select(func.count()).where(I.wishlist_id == wishlist_id)) or 0)
 

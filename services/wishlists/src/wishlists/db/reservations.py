@@ -190,6 +190,12 @@ async def page_of_reserver(
     )
 
 
+async def every_of_reserver(session: AsyncSession, reserver_id: uuid.UUID) -> list[ShoppingEntry]:
+    """The whole shopping list, oldest first: what the pages show, in one query."""
+    query = _entries(reserver_id).order_by(R.created_at, R.id)
+    return [_entry(r) for r in (await session.execute(query)).all()]
+
+
 async def entry(
     session: AsyncSession, reservation_id: uuid.UUID, reserver_id: uuid.UUID
 ) -> ShoppingEntry | None:

@@ -94,6 +94,26 @@ async def page_of_wishlist(
     return page_of([_share(r) for r in rows], page, lambda s: Cursor(s.created_at, s.id))
 
 
+async def of_wishlists(
+    session: AsyncSession, wishlist_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Share]]:
+    """The shares of several lists in one query, each list's oldest first."""
+    if not wishlist_ids:
+        return {}
+    rows = (
+        await session.execute(
+            _with_viewer(select(*_COLUMNS))
+            .where(S.wishlist_id.in_(wishlist_ids))
+            .order_by(S.wishlist_id, S.created_at, S.id)
+        )
+    ).all()
+    found: dict[uuid.UUID, list[Share]] = defaultdict(list)
+    for row in rows:
+        share = _share(row)
+        found[share.wishlist_id].append(share)
+    return found
+
+
 async def _one(session: AsyncSession, query: Query) -> Share | None:
     row = (await session.execute(_with_viewer(query))).first()
     return _share(row) if row else None

@@ -54,7 +54,10 @@ async def create(
     title: str,
     description: str | None,
     occasion_date: date | None,
+    created_at: Any = None,
 ) -> Wishlist:
+    """The new list; ``created_at`` (an SQL expression) orders lists made in one transaction."""
+    stamps = {} if created_at is None else {"created_at": created_at, "updated_at": created_at}
     new = (
         insert(W)
         .values(
@@ -63,6 +66,7 @@ async def create(
             title=title,
             description=description,
             occasion_date=occasion_date,
+            **stamps,
         )
         .returning(*_RECORD)
         .cte("new")
@@ -145,6 +149,22 @@ async def shared_page(
     rows = (await session.execute(shared_page_query(viewer_id, page))).all()
     keyed = page_of(list(rows), page, lambda r: Cursor(r.activated_at, r.share_id))
     return Page([to_wishlist(r) for r in keyed.items], keyed.next_cursor)
+
+
+async def shared_with(session: AsyncSession, viewer_id: uuid.UUID) -> list[Wishlist]:
+    """Every list shared with the viewer, the earliest shared first."""
+    s = ShareRecord
+    rows = (
+        await session.execute(
+            select(*columns())
+            .select_from(s)
+            .join(W, W.id == s.wishlist_id)
+            .outerjoin(UserRecord, UserRecord.id == W.owner_id)
+            .where(s.viewer_id == viewer_id)
+            .order_by(s.activated_at, s.id)
+        )
+    ).all()
+    return [to_wishlist(r) for r in rows]
 
 
 async def update_fields(

@@ -89,6 +89,16 @@ class LimitReached(Conflict):
         super().__init__(f"At most {limit} {what}.")
 
 
+class UrlNotAllowed(WishlistsError):  # noqa: N818 - named for the condition, as domain errors are
+    """A link the server will not fetch: not http(s), or pointing at a non-public address."""
+
+    field = "body.url"
+
+
+class LinkUnreadable(WishlistsError):  # noqa: N818 - named for the condition, as domain errors are
+    """The link's page could not be read: unreachable, too slow, too big or not a web page."""
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str

@@ -6,3 +6,7 @@ MAX_WISHLISTS_PER_OWNER = 1000
 MAX_ITEMS_PER_WISHLIST = 500
 """Also why a list's items come whole with the list instead of in pages."""
 MAX_SHARES_PER_WISHLIST = 500
+MAX_IMPORT_BYTES = 1024 * 1024
+"""Largest body ``POST /api/v1/wishlists/import`` reads; a full list of items fits many times."""
+MAX_IMPORT_ERRORS = 50
+"""Field errors told at most in one answer to an import: enough to fix a file, not a flood."""

@@ -29,8 +29,15 @@ _PRICE = re.compile(r"(?P<int>0|[1-9][0-9]*)(?:\.(?P<frac>[0-9]+))?")
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
 # Deliberately simple: the address only has to match what auth registered,
 # and auth validated that one properly. One "@", no spaces, a dot in the domain.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(r"[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+")
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+
+def storable_text(raw: str) -> str:
+    """Text as given; ``ValueError`` for a NUL character, which PostgreSQL text cannot hold."""
+    if "\x00" in raw:
+        raise ValueError("must not contain NUL characters")
+    return raw
 
 
 def web_url(raw: str) -> str:

@@ -24,6 +24,7 @@ from wishlist_shared.events import (
     ItemSnapshot,
     ItemUpdated,
     ReservationCancelled,
+    ShareInvited,
     WishlistDeleted,
     WishlistRef,
     WishlistShared,
@@ -86,6 +87,17 @@ async def wishlist_shared(
             via=via,
             recipient_ids=recipients(wishlist.owner_id, [viewer_id]),
         ),
+    )
+
+
+async def share_invited(
+    session: AsyncSession, wishlist: Wishlist, *, share_id: uuid.UUID, email: str
+) -> None:
+    """A pending share: the address gets an invitation, as nobody here has it as an account."""
+    await add_event(
+        session,
+        outbox,
+        ShareInvited(wishlist=wishlist_ref(wishlist), share_id=share_id, email=email),
     )
 
 

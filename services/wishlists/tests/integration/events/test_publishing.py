@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 import pytest
 
 from wishlist_shared.testing.eventually import eventually
 
 if TYPE_CHECKING:
-    from conftest import Api, EventLog, Published, User
+    from conftest import Api, EventLog, Platform, Published, User
 
 pytestmark = pytest.mark.system
 
@@ -158,3 +159,81 @@ async def test_joining_by_link_is_announced_to_the_new_viewer(api: Api, bus: Eve
     await api.gateway.post(f"{API}/shared/{token}/join", headers=guest.auth)
     joined = await _one(bus, "wishlists.wishlist_shared.v1", wishlist__id=wishlist["id"])
     assert (joined.payload["via"], joined.payload["recipient_ids"]) == ("link", [guest.id])
+
+
+async def _outbox_count(platform: Platform, routing_key: str, wishlist_id: str) -> int:
+    conn = await asyncpg.connect(platform.stack.database.admin_url)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM wishlists.outbox"
+                " WHERE routing_key = $1 AND body->'payload'->'wishlist'->>'id' = $2",
+                routing_key,
+                wishlist_id,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def test_sharing_with_an_unregistered_address_invites_it_once(
+    api: Api, bus: EventLog, platform: Platform
+) -> None:
+    owner = await api.user("Olga")
+    wishlist = await api.create_list(owner, title="Housewarming", occasion_date="2026-09-12")
+    wid = wishlist["id"]
+    typed = f"  Newcomer-{uuid.uuid4().hex[:8]}@Example.COM "
+
+    created = await api.share(owner, wid, typed)
+    assert created.status_code == 201
+    share = created.json()
+    assert share["status"] == "pending"
+
+    invited = await _one(bus, "wishlists.share_invited.v1", wishlist__id=wid)
+    assert invited.payload == {
+        "wishlist": {
+            "id": wid,
+            "title": "Housewarming",
+            "owner_id": owner.id,
+            "owner_display_name": "Olga",
+            "occasion_date": "2026-09-12",
+        },
+        "share_id": share["id"],
+        # As the share keeps it, and as the registration that activates it will spell it.
+        "email": typed.strip().lower(),
+    }
+    assert share["email"] == invited.payload["email"]
+    assert bus.of("wishlists.wishlist_shared.v1", lambda p: p["wishlist"]["id"] == wid) == []
+
+    # Sharing again answers with the same pending share and mails nobody twice.
+    again = await api.share(owner, wid, typed.upper())
+    assert (again.status_code, again.json()["id"]) == (200, share["id"])
+    assert await _outbox_count(platform, "wishlists.share_invited.v1", wid) == 1
+
+
+async def test_sharing_with_a_registered_user_sends_no_invitation(
+    api: Api, bus: EventLog, platform: Platform
+) -> None:
+    owner, viewer = await api.users("Olga", "Vera")
+    wishlist = await api.create_list(owner)
+    wid = wishlist["id"]
+
+    async def wishlists_knows_the_viewer() -> bool:
+        conn = await asyncpg.connect(platform.stack.database.admin_url)
+        try:
+            found = await conn.fetchval(
+                "SELECT count(*) FROM wishlists.users WHERE id = $1", uuid.UUID(viewer.id)
+            )
+        finally:
+            await conn.close()
+        return bool(found)
+
+    await eventually(wishlists_knows_the_viewer, message="wishlists never heard of Vera")
+    response = await api.share(owner, wid, viewer.email)
+    assert response.status_code == 201
+    assert response.json()["status"] == "active"
+
+    await _one(bus, "wishlists.wishlist_shared.v1", wishlist__id=wid, viewer_id=viewer.id)
+    # Written in the share's transaction, so it would be there by now.
+    assert await _outbox_count(platform, "wishlists.share_invited.v1", wid) == 0
+    assert await _outbox_count(platform, "wishlists.wishlist_shared.v1", wid) == 1

@@ -6,3 +6,5 @@ path as its template (the ``route`` label of the request metrics).
 """
 
 PREFIX = "/api/v1/auth"
+ME = "/api/v1/me"
+"""The caller's data across services (``/api/v1/me/export``): each serves its own part."""

@@ -8,3 +8,6 @@ its template (the ``route`` label of the request metrics).
 WISHLISTS = "/api/v1/wishlists"
 SHARED = "/api/v1/shared"
 RESERVATIONS = "/api/v1/reservations"
+LINK_PREVIEW = "/api/v1/link-preview"
+ME = "/api/v1/me"
+"""The caller's data across services (``/api/v1/me/export``): each serves its own part."""

@@ -31,8 +31,9 @@ async def share_by_email(
     wishlist_id: uuid.UUID, body: ShareCreate, claims: Claims, db: DbSession, response: Response
 ) -> ShareOut:
     """Shares the list with an address: active at once if someone registered with it,
-    pending (and activated by their registration) otherwise. Sharing again with
-    the same address answers 200 with the existing share.
+    pending otherwise: the address is sent an invitation (when the platform
+    sends email), and the share activates when someone registers with it.
+    Sharing again with the same address answers 200 with the existing share.
     """
     owner = claims.subject
     async with scope.for_user(db, owner):
@@ -51,6 +52,12 @@ async def share_by_email(
         if created and share.viewer_id is not None:
             await publishing.wishlist_shared(
                 db, reached.wishlist, share_id=share.id, viewer_id=share.viewer_id, via="email"
+            )
+        elif created and share.email is not None:
+            # Only a new share invites: sharing again answers with the existing
+            # one, and the address is not mailed twice.
+            await publishing.share_invited(
+                db, reached.wishlist, share_id=share.id, email=share.email
             )
     if not created:
         response.status_code = status.HTTP_200_OK
