@@ -381,38 +381,6 @@ async def test_purge_deletes_only_published_rows_older_than_retention(
     assert {r.event_id for r in await outbox_rows(relay_db)} == {recent.id, still_pending.id}
 
 
-class SecretIssued(EventPayload):
-    routing_key: ClassVar[str] = "test.secret_issued.v1"
-    secret: str
-
-
-async def test_rows_of_secret_events_are_deleted_once_published_and_others_kept(
-    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory
-) -> None:
-    things = await tap(ThingHappened.routing_key)
-    secrets = await tap(SecretIssued.routing_key)
-    async with AsyncSession(relay_db.engine) as session, session.begin():
-        before = await add_event(session, relay_db.outbox, ThingHappened(n=1))
-        secret = await add_event(session, relay_db.outbox, SecretIssued(secret="s3cr3t"))
-        after = await add_event(session, relay_db.outbox, ThingHappened(n=2))
-    relay = OutboxRelay(
-        relay_db.engine,
-        relay_db.outbox,
-        publisher,
-        forget_once_published=(SecretIssued.routing_key,),
-    )
-
-    assert await relay.relay_once() == 3
-
-    assert [m.message_id for m in await secrets.wait_for(1)] == [str(secret.id)]
-    assert [m.message_id for m in await things.wait_for(2)] == [str(before.id), str(after.id)]
-    rows = await outbox_rows(relay_db)
-    assert [(r.event_id, r.state) for r in rows] == [
-        (before.id, "published"),
-        (after.id, "published"),
-    ]
-
-
 async def test_outbox_and_inbox_tables_match_the_hand_written_migration(
     relay_db: RelayDatabase,
 ) -> None:

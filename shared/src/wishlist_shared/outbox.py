@@ -28,7 +28,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -189,12 +189,8 @@ class OutboxRelay:
         batch_size: int = 100,
         poll_interval: float = 1.0,
         retention: timedelta = timedelta(days=7),
-        forget_once_published: Collection[str] = (),
     ) -> None:
         self.engine = engine
-        # Routing keys whose rows carry a secret: deleted as soon as the broker
-        # confirmed them, instead of being kept for ``retention``.
-        self.forget_once_published = frozenset(forget_once_published)
         self.table = table
         self.publisher = publisher
         self.batch_size = batch_size
@@ -245,7 +241,6 @@ class OutboxRelay:
         """
         t = self.table.c
         published: list[int] = []
-        forgotten: list[int] = []
         created: list[datetime] = []
         failure: tuple[int, Exception] | None = None
         async with self.engine.connect() as conn, conn.begin():
@@ -273,10 +268,6 @@ class OutboxRelay:
                     break
                 published.append(row.id)
                 created.append(row.created_at)
-                if row.routing_key in self.forget_once_published:
-                    forgotten.append(row.id)
-            if forgotten:
-                await conn.execute(delete(self.table).where(t.id.in_(forgotten)))
             if published:
                 await conn.execute(
                     update(self.table)

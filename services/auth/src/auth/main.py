@@ -23,7 +23,6 @@ from auth.revocations import RevocationKeeper
 from auth.settings import Settings
 from wishlist_shared import health, redis_pool
 from wishlist_shared.db import engine as db
-from wishlist_shared.events import PasswordResetRequested
 from wishlist_shared.jwt import TokenVerifier
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
 from wishlist_shared.outbox import OutboxRelay
@@ -43,13 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = db.session_factory(engine)
     redis = redis_pool.connect(settings)
     broker = create_broker(settings, service=SERVICE)
-    relay = OutboxRelay(
-        engine,
-        outbox,
-        EventPublisher(broker, settings),
-        # A reset token must not outlive its trip to the notifier in this table.
-        forget_once_published=(PasswordResetRequested.routing_key,),
-    )
+    relay = OutboxRelay(engine, outbox, EventPublisher(broker, settings))
     keys = KeyStore(
         sessions,
         KeyCipher(settings.secret_key),
