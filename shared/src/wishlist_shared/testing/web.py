@@ -21,7 +21,7 @@ import httpx
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.processes import free_port
 from wishlist_shared.testing.smtp import SmtpSink
-from wishlist_shared.testing.stack import Stack
+from wishlist_shared.testing.stack import UNTHROTTLED, Stack
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # A build of its own: the one `make run` serves points at another gateway.
@@ -159,8 +159,14 @@ async def _serve(
             },
             # Emails go to the sink; their links open this web app.
             "notifier": {**sink.notifier_settings(), "NOTIFIER_WEB_URL": url},
-            # Many people behind one address, many requests a minute: not abuse.
-            "gateway": {"GATEWAY_RATE_LIMIT_REQUESTS": "100000"},
+            # Many people behind one address, many requests a minute, and the
+            # scenarios' own wrong passwords and bogus reset links: not abuse.
+            "gateway": UNTHROTTLED["gateway"],
+            "auth": {
+                "AUTH_LOGIN_FAILURES_PER_ADDRESS": UNTHROTTLED["auth"][
+                    "AUTH_LOGIN_FAILURES_PER_ADDRESS"
+                ],
+            },
         }
     )
     env = {
