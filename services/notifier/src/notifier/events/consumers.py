@@ -245,57 +245,27 @@ def subscribe_all(
     """Declares the notifier's queues, one per consumed event; call before the broker starts."""
     consumers = Consumers(sessions, settings, emails_queued)
 
-    def on(purpose: str, payload_type: type[P], plan: Callable[[P], Planned]) -> None:
+    def direct(
+        purpose: str, payload_type: type[P], handler: Callable[[Envelope[P]], Awaitable[None]]
+    ) -> None:
         subscribe(
             broker,
             settings,
             service=SERVICE,
             purpose=purpose,
             payload_type=payload_type,
-            handler=_handler(consumers, purpose, plan),
+            handler=handler,
         )
+
+    def on(purpose: str, payload_type: type[P], plan: Callable[[P], Planned]) -> None:
+        direct(purpose, payload_type, _handler(consumers, purpose, plan))
 
     on("wishlist_shared", WishlistShared, rules.wishlist_shared)
     on("item_added", ItemAdded, rules.item_added)
     on("item_reserved", ItemReserved, rules.item_reserved)
     on("item_deleted", ItemDeleted, rules.reserved_item_removed)
-    subscribe(
-        broker,
-        settings,
-        service=SERVICE,
-        purpose="user_deleted",
-        payload_type=UserDeleted,
-        handler=consumers.user_deleted,
-    )
-    subscribe(
-        broker,
-        settings,
-        service=SERVICE,
-        purpose="user_registered",
-        payload_type=UserRegistered,
-        handler=consumers.user_registered,
-    )
-    subscribe(
-        broker,
-        settings,
-        service=SERVICE,
-        purpose="user_updated",
-        payload_type=UserUpdated,
-        handler=consumers.user_updated,
-    )
-    subscribe(
-        broker,
-        settings,
-        service=SERVICE,
-        purpose="password_reset_requested",
-        payload_type=PasswordResetRequested,
-        handler=consumers.password_reset_requested,
-    )
-    subscribe(
-        broker,
-        settings,
-        service=SERVICE,
-        purpose="share_invited",
-        payload_type=ShareInvited,
-        handler=consumers.share_invited,
-    )
+    direct("user_deleted", UserDeleted, consumers.user_deleted)
+    direct("user_registered", UserRegistered, consumers.user_registered)
+    direct("user_updated", UserUpdated, consumers.user_updated)
+    direct("password_reset_requested", PasswordResetRequested, consumers.password_reset_requested)
+    direct("share_invited", ShareInvited, consumers.share_invited)
