@@ -126,7 +126,11 @@ class ItemSnapshot(BaseModel):
 
 
 class WishlistShared(EventPayload):
-    """A user became a viewer: an email share (at once, or when they registered) or a link join."""
+    """A user became a viewer: an email share (at once, or when they registered) or a link join.
+
+    Superseded by :class:`WishlistSharedV2`, which wishlists publishes now;
+    consumers keep reading v1 for events published before the change.
+    """
 
     routing_key: ClassVar[str] = "wishlists.wishlist_shared.v1"
     wishlist: WishlistRef
@@ -206,6 +210,99 @@ class WishlistDeleted(EventPayload):
     """Every viewer of the list at that moment."""
 
 
+class GroupRef(BaseModel):
+    """A group as a consumer names it without calling back."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: uuid.UUID
+    name: str
+    owner_id: uuid.UUID
+    owner_display_name: str | None
+
+
+class WishlistSharedV2(EventPayload):
+    """A user became a viewer: by email share, link join, or through a group.
+
+    v2 of ``wishlist_shared``: ``via`` may be ``group``, and ``group`` names it.
+    Published only when the user could not see the list before (a second path
+    to a list already seen is not news).
+    """
+
+    routing_key: ClassVar[str] = "wishlists.wishlist_shared.v2"
+    wishlist: WishlistRef
+    share_id: uuid.UUID
+    viewer_id: uuid.UUID
+    via: Literal["email", "link", "group"]
+    group: GroupRef | None
+    """The group the access came through; None unless ``via`` is ``group``."""
+    recipient_ids: tuple[uuid.UUID, ...]
+    """The new viewer."""
+
+
+class GroupMemberAdded(EventPayload):
+    """A registered user was added to a group (at once, or when they registered)."""
+
+    routing_key: ClassVar[str] = "wishlists.group_member_added.v1"
+    group: GroupRef
+    member_id: uuid.UUID
+    recipient_ids: tuple[uuid.UUID, ...]
+    """The new member."""
+
+
+class GroupInvited(EventPayload):
+    """A group's owner invited an address nobody has registered with yet.
+
+    The membership stays pending until someone registers with ``email``; then
+    ``group_member_added`` follows.
+    """
+
+    routing_key: ClassVar[str] = "wishlists.group_invited.v1"
+    group: GroupRef
+    membership_id: uuid.UUID
+    email: str
+
+
+class ItemSuggested(EventPayload):
+    """A viewer suggested an item for someone else's list; its owner never hears of it."""
+
+    routing_key: ClassVar[str] = "wishlists.item_suggested.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    suggested_by_id: uuid.UUID
+    suggested_by_display_name: str | None
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer except the one who suggested."""
+
+
+class ItemReceived(EventPayload):
+    """The owner marked an item received: it leaves the list for its archive."""
+
+    routing_key: ClassVar[str] = "wishlists.item_received.v1"
+    wishlist: WishlistRef
+    item: ItemSnapshot
+    viewer_ids: tuple[uuid.UUID, ...]
+    """Every viewer of the list at that moment (whose views of the list change)."""
+    recipient_ids: tuple[uuid.UUID, ...]
+    """The viewers among them who had reserved the item."""
+
+
+class WishlistRevealed(EventPayload):
+    """The owner revealed the list after its occasion (or early, by choice).
+
+    From now on the owner sees who gave what on the items received, and the
+    suggestions made so far; those items are archived.
+    """
+
+    routing_key: ClassVar[str] = "wishlists.wishlist_revealed.v1"
+    wishlist: WishlistRef
+    revealed_at: datetime
+    received_items: tuple[ItemSnapshot, ...]
+    """The items archived as received by this reveal."""
+    recipient_ids: tuple[uuid.UUID, ...]
+    """Every viewer of the list at that moment."""
+
+
 # --- every event ----------------------------------------------------------------
 
 ALL: tuple[type[EventPayload], ...] = (
@@ -221,5 +318,11 @@ ALL: tuple[type[EventPayload], ...] = (
     ItemReserved,
     ReservationCancelled,
     WishlistDeleted,
+    WishlistSharedV2,
+    GroupMemberAdded,
+    GroupInvited,
+    ItemSuggested,
+    ItemReceived,
+    WishlistRevealed,
 )
 BY_ROUTING_KEY: dict[str, type[EventPayload]] = {p.routing_key: p for p in ALL}

@@ -83,6 +83,8 @@ class WishlistRecord(Base):
     # SHA-256 of the share link's token; the token itself is never stored.
     link_token_hash: Mapped[bytes | None] = mapped_column(LargeBinary)
     link_created_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # The latest reveal: from then the owner sees what it uncovered.
+    revealed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
@@ -122,6 +124,15 @@ class ItemRecord(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    # A viewer's suggestion: hidden from the owner (row-level security) until
+    # revealed. suggested_by goes NULL when the suggester's account does; the
+    # item stays a suggestion.
+    suggestion: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    suggested_by: Mapped[uuid.UUID | None]
+    # Archived: the owner received it (marked, or by a reveal).
+    received_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # When a reveal uncovered it (its reservations, or it as a suggestion).
+    revealed_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -130,6 +141,7 @@ class ItemRecord(Base):
             ondelete="CASCADE",
             name="fk_items_wishlist",
         ),
+        CheckConstraint("suggestion OR suggested_by IS NULL", name="ck_items_suggested_by"),
         # Target of reservations' foreign key: a reservation's list is its item's.
         UniqueConstraint("id", "wishlist_id", name="uq_items_id_wishlist"),
         CheckConstraint("char_length(title) BETWEEN 1 AND 200", name="ck_items_title"),
@@ -139,6 +151,20 @@ class ItemRecord(Base):
         CheckConstraint("price IS NULL OR currency IS NOT NULL", name="ck_items_price_currency"),
         # A list's items in the order they were added.
         Index("ix_items_wishlist", "wishlist_id", "created_at", "id"),
+        # A list's archive, the most recently received first.
+        Index(
+            "ix_items_archive",
+            "wishlist_id",
+            "received_at",
+            "id",
+            postgresql_where=text("received_at IS NOT NULL"),
+        ),
+        # A deleted account's suggestions.
+        Index(
+            "ix_items_suggested_by",
+            "suggested_by",
+            postgresql_where=text("suggested_by IS NOT NULL"),
+        ),
     )
 
 
@@ -155,6 +181,9 @@ class ShareRecord(Base):
     via: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     activated_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    # Set on the rows a group gives: one per list and member, removed by the
+    # cascades below when the list leaves the group or the member does.
+    group_id: Mapped[uuid.UUID | None]
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -163,7 +192,23 @@ class ShareRecord(Base):
             ondelete="CASCADE",
             name="fk_shares_wishlist",
         ),
-        CheckConstraint("via IN ('email', 'link')", name="ck_shares_via"),
+        ForeignKeyConstraint(
+            ["wishlist_id", "group_id"],
+            ["wishlist_groups.wishlist_id", "wishlist_groups.group_id"],
+            ondelete="CASCADE",
+            name="fk_shares_wishlist_group",
+        ),
+        ForeignKeyConstraint(
+            ["group_id", "viewer_id"],
+            ["group_members.group_id", "group_members.user_id"],
+            ondelete="CASCADE",
+            name="fk_shares_group_member",
+        ),
+        CheckConstraint("via IN ('email', 'link', 'group')", name="ck_shares_via"),
+        CheckConstraint(
+            "(via = 'group') = (group_id IS NOT NULL) AND (via <> 'group' OR viewer_id IS NOT NULL)",
+            name="ck_shares_group",
+        ),
         CheckConstraint("via <> 'email' OR email IS NOT NULL", name="ck_shares_email"),
         CheckConstraint("via <> 'link' OR viewer_id IS NOT NULL", name="ck_shares_link_viewer"),
         CheckConstraint(
@@ -179,12 +224,28 @@ class ShareRecord(Base):
             unique=True,
             postgresql_where=text("email IS NOT NULL"),
         ),
+        # One direct share per viewer; a group adds its own row beside it.
         Index(
             "ux_shares_wishlist_viewer",
             "wishlist_id",
             "viewer_id",
             unique=True,
-            postgresql_where=text("viewer_id IS NOT NULL"),
+            postgresql_where=text("viewer_id IS NOT NULL AND group_id IS NULL"),
+        ),
+        Index(
+            "ux_shares_wishlist_group_viewer",
+            "wishlist_id",
+            "group_id",
+            "viewer_id",
+            unique=True,
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
+        # The cascade from a membership that ends.
+        Index(
+            "ix_shares_group_viewer",
+            "group_id",
+            "viewer_id",
+            postgresql_where=text("group_id IS NOT NULL"),
         ),
         # Shared-with-me pages and every "is the caller a viewer" check.
         Index(
@@ -211,6 +272,10 @@ class ReservationRecord(Base):
     reserver_id: Mapped[uuid.UUID]
     quantity: Mapped[int] = mapped_column(SmallInteger)
     purchased: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Other viewers see the reserver's name only if they chose so.
+    show_name: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Set by a reveal: from then the list's owner may read it.
+    revealed_at: Mapped[datetime | None] = mapped_column(Timestamp)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
@@ -228,6 +293,105 @@ class ReservationRecord(Base):
         Index("ix_reservations_reserver_page", "reserver_id", "created_at", "id"),
         # Tallies of one list's items for its viewers.
         Index("ix_reservations_wishlist", "wishlist_id", "item_id"),
+    )
+
+
+class GroupRecord(Base):
+    """A family or circle of friends: lists shared with it are seen by all its members."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID]
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("id", "owner_id", name="uq_groups_id_owner"),
+        CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="ck_groups_name"),
+        Index("ix_groups_owner", "owner_id", "created_at"),
+    )
+
+
+class GroupMemberRecord(Base):
+    """One member of a group, or one invited address (pending until someone registers)."""
+
+    __tablename__ = "group_members"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    group_id: Mapped[uuid.UUID]
+    # The group's owner, carried along so policies need not read groups.
+    group_owner_id: Mapped[uuid.UUID]
+    email: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[uuid.UUID | None]
+    role: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+    joined_at: Mapped[datetime | None] = mapped_column(Timestamp)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["group_id", "group_owner_id"],
+            ["groups.id", "groups.owner_id"],
+            ondelete="CASCADE",
+            name="fk_group_members_group",
+        ),
+        # Target of the foreign key of the shares a membership gives.
+        UniqueConstraint("group_id", "user_id", name="uq_group_members_group_user"),
+        CheckConstraint("role IN ('owner', 'member')", name="ck_group_members_role"),
+        CheckConstraint(
+            "(user_id IS NULL) = (joined_at IS NULL)", name="ck_group_members_activation"
+        ),
+        CheckConstraint("user_id IS NOT NULL OR email IS NOT NULL", name="ck_group_members_who"),
+        CheckConstraint(
+            "(role = 'owner') = (user_id IS NOT DISTINCT FROM group_owner_id)",
+            name="ck_group_members_owner",
+        ),
+        Index(
+            "ux_group_members_group_email",
+            "group_id",
+            "email",
+            unique=True,
+            postgresql_where=text("email IS NOT NULL"),
+        ),
+        # The caller's groups, and every "is the caller a member" check.
+        Index(
+            "ix_group_members_user_page",
+            "user_id",
+            "joined_at",
+            "id",
+            postgresql_include=["group_id"],
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+        Index("ix_group_members_group", "group_id", "created_at", "id"),
+        # Pending memberships a registration activates.
+        Index(
+            "ix_group_members_pending_email", "email", postgresql_where=text("user_id IS NULL")
+        ),
+    )
+
+
+class WishlistGroupRecord(Base):
+    """A list shared with a group."""
+
+    __tablename__ = "wishlist_groups"
+
+    wishlist_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner_id: Mapped[uuid.UUID]
+    created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["wishlist_id", "owner_id"],
+            ["wishlists.id", "wishlists.owner_id"],
+            ondelete="CASCADE",
+            name="fk_wishlist_groups_wishlist",
+        ),
+        ForeignKeyConstraint(
+            ["group_id"], ["groups.id"], ondelete="CASCADE", name="fk_wishlist_groups_group"
+        ),
+        Index("ix_wishlist_groups_group", "group_id"),
     )
 
 

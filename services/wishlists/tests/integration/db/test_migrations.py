@@ -53,4 +53,5 @@ async def test_the_migration_downgrades_cleanly_and_upgrades_again(
         "SELECT count(*) FROM pg_class WHERE relnamespace = 'wishlists'::regnamespace"
         " AND relrowsecurity AND relforcerowsecurity"
     )
-    assert forced == 4
+    # wishlists, items, shares, reservations; groups, group_members, wishlist_groups
+    assert forced == 7
