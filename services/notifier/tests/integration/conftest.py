@@ -46,6 +46,12 @@ PURPOSES = (
     "user_updated",
     "password_reset_requested",
     "share_invited",
+    "wishlist_shared_v2",
+    "group_member_added",
+    "group_invited",
+    "item_suggested",
+    "item_received",
+    "wishlist_revealed",
 )
 
 

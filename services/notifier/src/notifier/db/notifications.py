@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -212,32 +213,45 @@ async def forget_user(session: AsyncSession, user_id: uuid.UUID) -> int:
     await session.execute(
         outbox.delete().where(outbox.c.routing_key == push_key(user_id), outbox.c.state == PENDING)
     )
+    # The owner's name is under "wishlist", or "group" for a group's
+    # notification; create_missing false leaves a part without one as it is.
     await session.execute(
         update(notifications)
         .where(n.owner_id == user_id)
         .values(
-            data=func.jsonb_set(
-                n.data,
-                literal_column("'{wishlist,owner_display_name}'::text[]"),
-                literal_column("'null'::jsonb"),
-            )
+            data=_nulled(_nulled(n.data, "wishlist,owner_display_name"), "group,owner_display_name")
         )
     )
-    # Pushes not sent yet carry the name too (pending rows are few: the
+    # A suggester is named in their suggestion's notifications. No index
+    # serves this: erasures are rare, and the kind narrows what is rewritten.
+    await session.execute(
+        update(notifications)
+        .where(n.kind == "item_suggested", n.data["suggested_by_id"].astext == str(user_id))
+        .values(data=_nulled(n.data, "suggested_by_display_name"))
+    )
+    # Pushes not sent yet carry the names too (pending rows are few: the
     # partial index on them serves this).
     o = outbox.c
+    data = o.body["notification"]["data"]
+    for owner_part in ("wishlist", "group"):
+        await session.execute(
+            update(outbox)
+            .where(o.state == PENDING, data[owner_part]["owner_id"].astext == str(user_id))
+            .values(body=_nulled(o.body, f"notification,data,{owner_part},owner_display_name"))
+        )
     await session.execute(
         update(outbox)
-        .where(
-            o.state == PENDING,
-            o.body["notification"]["data"]["wishlist"]["owner_id"].astext == str(user_id),
-        )
-        .values(
-            body=func.jsonb_set(
-                o.body,
-                literal_column("'{notification,data,wishlist,owner_display_name}'::text[]"),
-                literal_column("'null'::jsonb"),
-            )
-        )
+        .where(o.state == PENDING, data["suggested_by_id"].astext == str(user_id))
+        .values(body=_nulled(o.body, "notification,data,suggested_by_display_name"))
     )
     return len(removed)
+
+
+def _nulled(document: Any, path: str) -> Any:
+    """``document`` with the value at ``path`` (keys, comma-separated) set to null, if there."""
+    return func.jsonb_set(
+        document,
+        literal_column(f"'{{{path}}}'::text[]"),
+        literal_column("'null'::jsonb"),
+        literal_column("false"),
+    )

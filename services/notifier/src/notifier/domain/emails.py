@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from notifier.domain.notifications import Kind
-from wishlist_shared.events import PasswordResetRequested, ShareInvited
+from wishlist_shared.events import GroupInvited, PasswordResetRequested, ShareInvited
 
 KINDS: tuple[Kind, ...] = get_args(Kind)
 Delivery = Literal["immediate", "daily"]
@@ -62,25 +62,42 @@ def _base(web_url: str) -> str:
     return web_url.rstrip("/")
 
 
-def _owner(wishlist: dict[str, Any] | Any) -> str:
-    name = (
-        wishlist.get("owner_display_name")
-        if isinstance(wishlist, dict)
-        else wishlist.owner_display_name
-    )
+def _owner(owned: dict[str, Any] | Any) -> str:
+    """The owner's name of a list or group (as data or as the event's ref)."""
+    name = owned.get("owner_display_name") if isinstance(owned, dict) else owned.owner_display_name
     return str(name) if name else SOMEONE
+
+
+def _register_link(email: str, web_url: str) -> str:
+    return f"{_base(web_url)}/register?{urlencode({'email': email}, quote_via=quote)}"
 
 
 def invitation(event: ShareInvited, web_url: str) -> Email:
     """To an address nobody registered with yet: the list is waiting for them."""
     owner, title = _owner(event.wishlist), event.wishlist.title
-    link = f"{_base(web_url)}/register?{urlencode({'email': event.email}, quote_via=quote)}"
+    link = _register_link(event.email, web_url)
     return Email(
         subject=f"{owner} shared \u201c{title}\u201d with you",
         text=(
             f"Hello,\n\n{owner} shared '{title}' with you \u2014 create an account to see it:"
             f" {link}\n\nRegister with this email address ({event.email}) and the list"
             " appears under \u201cShared with me\u201d.\n\nIf you do not know the sender,"
+            " you can ignore this email.\n"
+        ),
+    )
+
+
+def group_invitation(event: GroupInvited, web_url: str) -> Email:
+    """To an address nobody registered with yet: a group is waiting for them."""
+    owner, name = _owner(event.group), event.group.name
+    link = _register_link(event.email, web_url)
+    return Email(
+        subject=f"{owner} invited you to the group \u201c{name}\u201d",
+        text=(
+            f"Hello,\n\n{owner} invited you to the group '{name}', to share wishlists"
+            f" \u2014 create an account to join it: {link}\n\nRegister with this email"
+            f" address ({event.email}) and you are a member, with the lists shared with"
+            " the group under \u201cShared with me\u201d.\n\nIf you do not know the sender,"
             " you can ignore this email.\n"
         ),
     )
@@ -106,12 +123,22 @@ def _item_title(data: dict[str, Any]) -> str:
     return str(data.get("item", {}).get("title", "an item"))
 
 
-def _list_link(data: dict[str, Any], web_url: str) -> str:
-    return f"{_base(web_url)}/wishlists/{quote(str(data['wishlist']['id']), safe='')}"
+def _link(data: dict[str, Any], web_url: str) -> str:
+    """The page a notification is about: its list, or its group for ``added_to_group``."""
+    if "wishlist" in data:
+        return f"{_base(web_url)}/wishlists/{quote(str(data['wishlist']['id']), safe='')}"
+    return f"{_base(web_url)}/groups/{quote(str(data['group']['id']), safe='')}"
+
+
+def _suggester(data: dict[str, Any]) -> str:
+    name = data.get("suggested_by_display_name")
+    return str(name) if name else SOMEONE
 
 
 # One line per kind: the subject of an immediate email and a digest's entry.
-# Only the list, its owner and the item: never the person who reserved.
+# Only the list, its owner and the item: never the person who reserved (the
+# one who suggested is named: the other viewers see that anyway, the owner is
+# never a recipient of a suggestion).
 _HEADLINES: dict[Kind, Callable[[dict[str, Any]], str]] = {
     "wishlist_shared": lambda d: (
         f"{_owner(d['wishlist'])} shared \u201c{d['wishlist']['title']}\u201d with you"
@@ -124,6 +151,18 @@ _HEADLINES: dict[Kind, Callable[[dict[str, Any]], str]] = {
         f"{_item_title(d)}, which you reserved, was removed from"
         f" \u201c{d['wishlist']['title']}\u201d"
     ),
+    "added_to_group": lambda d: (
+        f"{_owner(d['group'])} added you to the group \u201c{d['group']['name']}\u201d"
+    ),
+    "item_suggested": lambda d: (
+        f"{_suggester(d)} suggested {_item_title(d)} for \u201c{d['wishlist']['title']}\u201d"
+    ),
+    "item_received": lambda d: (
+        f"{_owner(d['wishlist'])} received {_item_title(d)}, which you reserved"
+    ),
+    "wishlist_revealed": lambda d: (
+        f"{_owner(d['wishlist'])} revealed \u201c{d['wishlist']['title']}\u201d"
+    ),
 }
 
 _DETAILS: dict[Kind, str] = {
@@ -131,6 +170,10 @@ _DETAILS: dict[Kind, str] = {
     "item_added": "Have a look before someone else picks it.",
     "item_reserved": "So that nobody buys it twice; the list's owner is not told.",
     "reserved_item_removed": "Your reservation of it is gone with it.",
+    "added_to_group": "The lists shared with the group are now shared with you.",
+    "item_suggested": "The list's owner does not see it until they reveal the list.",
+    "item_received": "It is in the list's archive of received gifts now.",
+    "wishlist_revealed": "They can now see what was given and by whom; the gifts are archived.",
 }
 
 
@@ -144,7 +187,7 @@ def notification(kind: Kind, data: dict[str, Any], web_url: str) -> Email:
     return Email(
         subject=line,
         text=(
-            f"{line}.\n\n{_DETAILS[kind]}\n\n{_list_link(data, web_url)}\n\n"
+            f"{line}.\n\n{_DETAILS[kind]}\n\n{_link(data, web_url)}\n\n"
             f"{_preferences_footer(web_url)}"
         ),
     )
@@ -152,7 +195,7 @@ def notification(kind: Kind, data: dict[str, Any], web_url: str) -> Email:
 
 def digest(entries: Sequence[tuple[Kind, dict[str, Any]]], web_url: str) -> Email:
     """Everything of one digest period in one email, oldest first; call with at least one."""
-    lines = [f"- {headline(kind, data)}: {_list_link(data, web_url)}" for kind, data in entries]
+    lines = [f"- {headline(kind, data)}: {_link(data, web_url)}" for kind, data in entries]
     count = len(entries)
     return Email(
         subject=f"Your wishlists digest: {count} update{'s' if count != 1 else ''}",

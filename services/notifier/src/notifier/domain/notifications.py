@@ -2,31 +2,53 @@
 
 Wishlists computes the recipients (payloads carry them); the rules here only
 narrow them. The list's owner is dropped whatever the payload says: an owner
-is never told about their own list, and above all never about reservations,
-so a payload that named them by mistake cannot spoil a surprise.
+is never told about their own list, and above all never about reservations
+or suggestions, so a payload that named them by mistake cannot spoil a
+surprise. A group's events are the group owner's doing, so its owner is
+dropped from them the same way.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from wishlist_shared.events import (
+    GroupMemberAdded,
+    GroupRef,
     ItemAdded,
     ItemDeleted,
+    ItemReceived,
     ItemReserved,
     ItemSnapshot,
+    ItemSuggested,
     WishlistRef,
+    WishlistRevealed,
     WishlistShared,
+    WishlistSharedV2,
 )
 
-Kind = Literal["wishlist_shared", "item_added", "item_reserved", "reserved_item_removed"]
+# New kinds go last: the order here is the order of email preferences' kinds.
+Kind = Literal[
+    "wishlist_shared",
+    "item_added",
+    "item_reserved",
+    "reserved_item_removed",
+    "added_to_group",
+    "item_suggested",
+    "item_received",
+    "wishlist_revealed",
+]
 RESERVATION_KINDS: frozenset[Kind] = frozenset({"item_reserved", "reserved_item_removed"})
+SURPRISE_KINDS: frozenset[Kind] = RESERVATION_KINDS | {"item_suggested"}
+"""Kinds about what the owner must not learn before the reveal."""
+REVEALED_TITLES_SHOWN = 10
+"""Titles of received items a ``wishlist_revealed`` names; the count says how many in all."""
 
 
 @dataclass(frozen=True)
@@ -35,18 +57,29 @@ class Planned:
 
     kind: Kind
     owner_id: uuid.UUID
+    """The owner of the list (or group) the notification is about, whose name ``data`` carries."""
     recipients: tuple[uuid.UUID, ...]
     data: dict[str, Any]
+    suggester_id: uuid.UUID | None = None
+    """Who suggested the item, named in ``data`` too (``item_suggested`` only)."""
+
+    @property
+    def named(self) -> tuple[uuid.UUID, ...]:
+        """Every user whose name ``data`` carries: erasing one must not race with writing it."""
+        return (self.owner_id,) if self.suggester_id is None else (self.owner_id, self.suggester_id)
 
 
 def recipients_of(
-    kind: Kind, owner_id: uuid.UUID, candidates: Iterable[uuid.UUID]
+    kind: Kind,
+    owner_id: uuid.UUID,
+    candidates: Iterable[uuid.UUID],
+    excluding: Iterable[uuid.UUID] = (),
 ) -> tuple[uuid.UUID, ...]:
-    """``candidates`` without duplicates and without the owner, in a stable (sorted) order."""
-    chosen = sorted(set(candidates) - {owner_id})
-    if kind in RESERVATION_KINDS:
+    """``candidates`` without duplicates, the owner and ``excluding``, in a stable order."""
+    chosen = sorted(set(candidates) - {owner_id} - set(excluding))
+    if kind in SURPRISE_KINDS:
         # Said twice on purpose: the rule that matters most must not rest on one line.
-        assert owner_id not in chosen, "an owner must never hear of reservations"
+        assert owner_id not in chosen, "an owner must never hear of reservations or suggestions"
     return tuple(chosen)
 
 
@@ -71,14 +104,31 @@ def item_data(item: ItemSnapshot) -> dict[str, Any]:
     }
 
 
+def group_data(group: GroupRef) -> dict[str, Any]:
+    return {
+        "id": str(group.id),
+        "name": group.name,
+        "owner_id": str(group.owner_id),
+        "owner_display_name": group.owner_display_name,
+    }
+
+
 def _plan(
-    kind: Kind, wishlist: WishlistRef, candidates: Iterable[uuid.UUID], **data: Any
+    kind: Kind,
+    wishlist: WishlistRef,
+    candidates: Iterable[uuid.UUID],
+    *,
+    suggester_id: uuid.UUID | None = None,
+    **data: Any,
 ) -> Planned:
     return Planned(
         kind=kind,
         owner_id=wishlist.owner_id,
-        recipients=recipients_of(kind, wishlist.owner_id, candidates),
+        recipients=recipients_of(
+            kind, wishlist.owner_id, candidates, () if suggester_id is None else (suggester_id,)
+        ),
         data={"wishlist": wishlist_data(wishlist), **data},
+        suggester_id=suggester_id,
     )
 
 
@@ -89,6 +139,60 @@ def wishlist_shared(event: WishlistShared) -> Planned:
         event.recipient_ids,
         share_id=str(event.share_id),
         via=event.via,
+    )
+
+
+def wishlist_shared_v2(event: WishlistSharedV2) -> Planned:
+    """As v1, and with the group the access came through (only its name: it is the list's news)."""
+    group = event.group if event.via == "group" else None
+    return _plan(
+        "wishlist_shared",
+        event.wishlist,
+        event.recipient_ids,
+        share_id=str(event.share_id),
+        via=event.via,
+        group=None if group is None else {"id": str(group.id), "name": group.name},
+    )
+
+
+def added_to_group(event: GroupMemberAdded) -> Planned:
+    # About the group, not a list: its owner takes the list owner's place
+    # (never told, and the one whose name an erasure removes).
+    group = event.group
+    return Planned(
+        kind="added_to_group",
+        owner_id=group.owner_id,
+        recipients=recipients_of("added_to_group", group.owner_id, event.recipient_ids),
+        data={"group": group_data(group), "member_id": str(event.member_id)},
+    )
+
+
+def item_suggested(event: ItemSuggested) -> Planned:
+    return _plan(
+        "item_suggested",
+        event.wishlist,
+        event.recipient_ids,
+        suggester_id=event.suggested_by_id,
+        item=item_data(event.item),
+        suggested_by_id=str(event.suggested_by_id),
+        suggested_by_display_name=event.suggested_by_display_name,
+    )
+
+
+def item_received(event: ItemReceived) -> Planned:
+    # recipient_ids are the item's reservers; viewer_ids only see it leave the list.
+    return _plan("item_received", event.wishlist, event.recipient_ids, item=item_data(event.item))
+
+
+def wishlist_revealed(event: WishlistRevealed) -> Planned:
+    received = event.received_items
+    return _plan(
+        "wishlist_revealed",
+        event.wishlist,
+        event.recipient_ids,
+        revealed_at=event.revealed_at.isoformat(),
+        received_count=len(received),
+        received_titles=[item.title for item in received[:REVEALED_TITLES_SHOWN]],
     )
 
 
@@ -116,10 +220,26 @@ def reserved_item_removed(event: ItemDeleted) -> Planned:
 
 def without_name(planned: Planned) -> Planned:
     """``planned`` with the owner's name erased (their account was deleted)."""
-    wishlist = {**planned.data["wishlist"], "owner_display_name": None}
-    return Planned(
-        planned.kind, planned.owner_id, planned.recipients, {**planned.data, "wishlist": wishlist}
-    )
+    data = dict(planned.data)
+    for part in ("wishlist", "group"):
+        # A group named for a list's sake (wishlist_shared) carries no owner name.
+        if isinstance(data.get(part), dict) and "owner_display_name" in data[part]:
+            data[part] = {**data[part], "owner_display_name": None}
+    return replace(planned, data=data)
+
+
+def without_suggester_name(planned: Planned) -> Planned:
+    """``planned`` with the suggester's name erased (their account was deleted)."""
+    return replace(planned, data={**planned.data, "suggested_by_display_name": None})
+
+
+def without_names_of(planned: Planned, gone: set[uuid.UUID]) -> Planned:
+    """``planned`` naming none of ``gone`` (deleted users) and telling none of them."""
+    if planned.owner_id in gone:
+        planned = without_name(planned)
+    if planned.suggester_id is not None and planned.suggester_id in gone:
+        planned = without_suggester_name(planned)
+    return replace(planned, recipients=tuple(r for r in planned.recipients if r not in gone))
 
 
 class Notification(BaseModel):

@@ -36,15 +36,21 @@ from notifier.settings import Settings
 from wishlist_shared.events import (
     Envelope,
     EventPayload,
+    GroupInvited,
+    GroupMemberAdded,
     ItemAdded,
     ItemDeleted,
+    ItemReceived,
     ItemReserved,
+    ItemSuggested,
     PasswordResetRequested,
     ShareInvited,
     UserDeleted,
     UserRegistered,
     UserUpdated,
+    WishlistRevealed,
     WishlistShared,
+    WishlistSharedV2,
 )
 from wishlist_shared.inbox import claim
 from wishlist_shared.messaging import subscribe
@@ -83,19 +89,11 @@ class Consumers:
                 return
             # Before looking for deleted users: an erasure of any of them
             # either committed already (seen below) or waits for this commit.
-            await notification_rows.lock_users(session, [*planned.recipients, planned.owner_id])
-            gone = await notification_rows.deleted_among(
-                session, [*planned.recipients, planned.owner_id]
-            )
-            if planned.owner_id in gone:
-                planned = rules.without_name(planned)
+            concerned = [*planned.recipients, *planned.named]
+            await notification_rows.lock_users(session, concerned)
+            gone = await notification_rows.deleted_among(session, concerned)
             if gone:
-                planned = Planned(
-                    planned.kind,
-                    planned.owner_id,
-                    tuple(r for r in planned.recipients if r not in gone),
-                    planned.data,
-                )
+                planned = rules.without_names_of(planned, gone)
             created = await notification_rows.create(
                 session, envelope.id, planned, envelope.correlation_id
             )
@@ -226,6 +224,30 @@ class Consumers:
         if queued:
             self.emails_queued()
 
+    async def group_invited(self, envelope: Envelope[GroupInvited]) -> None:
+        """Mails a group invitation to an address without an account, as :meth:`share_invited`."""
+        invite = envelope.payload
+        async with self.sessions() as session, session.begin():
+            if not await self._claim(session, "group_invited", envelope):
+                return
+            if not self.mail:
+                log.warning("event %s: group invitation not mailed (email is off)", envelope.id)
+                return
+            if await notification_rows.deleted_among(session, [invite.group.owner_id]):
+                # The group's owner is gone, and with them the group.
+                return
+            queued = await email_rows.queue(
+                session,
+                event_id=envelope.id,
+                recipient=invite.email.strip().lower(),
+                user_id=None,
+                kind="invitation",
+                to_address=invite.email,
+                email=texts.group_invitation(invite, self.settings.web_url),
+            )
+        if queued:
+            self.emails_queued()
+
 
 def _handler(
     consumers: Consumers, purpose: str, plan: Callable[[P], Planned]
@@ -260,7 +282,13 @@ def subscribe_all(
     def on(purpose: str, payload_type: type[P], plan: Callable[[P], Planned]) -> None:
         direct(purpose, payload_type, _handler(consumers, purpose, plan))
 
+    # v1 stays for the events published before wishlists moved to v2.
     on("wishlist_shared", WishlistShared, rules.wishlist_shared)
+    on("wishlist_shared_v2", WishlistSharedV2, rules.wishlist_shared_v2)
+    on("group_member_added", GroupMemberAdded, rules.added_to_group)
+    on("item_suggested", ItemSuggested, rules.item_suggested)
+    on("item_received", ItemReceived, rules.item_received)
+    on("wishlist_revealed", WishlistRevealed, rules.wishlist_revealed)
     on("item_added", ItemAdded, rules.item_added)
     on("item_reserved", ItemReserved, rules.item_reserved)
     on("item_deleted", ItemDeleted, rules.reserved_item_removed)
@@ -269,3 +297,4 @@ def subscribe_all(
     direct("user_updated", UserUpdated, consumers.user_updated)
     direct("password_reset_requested", PasswordResetRequested, consumers.password_reset_requested)
     direct("share_invited", ShareInvited, consumers.share_invited)
+    direct("group_invited", GroupInvited, consumers.group_invited)

@@ -26,9 +26,12 @@ from notifier.settings import Settings
 from wishlist_shared.db import engine as db
 from wishlist_shared.events import (
     Envelope,
+    GroupInvited,
+    GroupRef,
     ItemAdded,
     ItemReserved,
     ItemSnapshot,
+    ItemSuggested,
     PasswordResetRequested,
     ShareInvited,
     UserDeleted,
@@ -88,6 +91,8 @@ class Mail:
             await self.consumers.notify("item_added", envelope, rules.item_added(payload))
         elif isinstance(payload, ItemReserved):
             await self.consumers.notify("item_reserved", envelope, rules.item_reserved(payload))
+        elif isinstance(payload, ItemSuggested):
+            await self.consumers.notify("item_suggested", envelope, rules.item_suggested(payload))
         else:
             raise AssertionError(f"not a notification event: {payload!r}")
 
@@ -384,6 +389,79 @@ async def test_an_invitation_goes_to_the_address_with_a_register_link(mail: Mail
     (received,) = await mail.sink.wait_for("new.person@example.com")
     assert received.subject == "Ana shared \u201cBirthday\u201d with you"
     assert f"{WEB}/register?email=New.Person%40Example.com" in received.links()
+
+
+def group_of(owner: Person, name: str = "Family") -> GroupRef:
+    return GroupRef(id=uuid.uuid4(), name=name, owner_id=owner.id, owner_display_name=owner.name)
+
+
+async def test_a_group_invitation_goes_once_to_the_address_with_a_register_link(
+    mail: Mail,
+) -> None:
+    owner = await mail.person("Ana")
+    event = Envelope.wrap(
+        GroupInvited(
+            group=group_of(owner), membership_id=uuid.uuid4(), email="New.Member@Example.com"
+        )
+    )
+    await mail.consumers.group_invited(event)
+    await mail.consumers.group_invited(event)
+    await mail.send_all()
+    (received,) = await mail.sink.wait_for("new.member@example.com")
+    assert received.subject == "Ana invited you to the group \u201cFamily\u201d"
+    assert f"{WEB}/register?email=New.Member%40Example.com" in received.links()
+    (row,) = await mail.deliveries(event_id=event.id)
+    assert (row.kind, row.recipient, row.user_id) == ("invitation", "new.member@example.com", None)
+    # No account has the address yet: nobody is told in the app.
+    async with mail.engine.connect() as conn:
+        told = await conn.scalar(
+            text("SELECT count(*) FROM notifier.notifications WHERE event_id = :e"),
+            {"e": event.id},
+        )
+    assert told == 0
+
+
+async def test_no_group_invitation_when_email_is_off_or_the_group_owner_is_gone(
+    mail: Mail,
+) -> None:
+    owner = await mail.person("Ana")
+    off = Consumers(mail.sessions, mail.consumers.settings.model_copy(update={"smtp_host": ""}))
+    unmailed = Envelope.wrap(
+        GroupInvited(group=group_of(owner), membership_id=uuid.uuid4(), email="a@example.com")
+    )
+    await off.group_invited(unmailed)
+    assert await mail.deliveries(event_id=unmailed.id) == []
+
+    await mail.consumers.user_deleted(Envelope.wrap(UserDeleted(user_id=owner.id)))
+    orphaned = Envelope.wrap(
+        GroupInvited(group=group_of(owner), membership_id=uuid.uuid4(), email="b@example.com")
+    )
+    await mail.consumers.group_invited(orphaned)
+    assert await mail.deliveries(event_id=orphaned.id) == []
+    await mail.send_all()
+    assert mail.sink.messages == []
+
+
+async def test_a_suggestion_is_mailed_to_subscribed_viewers_never_to_the_owner(
+    mail: Mail,
+) -> None:
+    owner = await mail.person("Olga", kinds=("item_suggested",))
+    viewer = await mail.person("Vera", kinds=("item_suggested",))
+    event = Envelope.wrap(
+        ItemSuggested(
+            wishlist=wishlist(owner),
+            item=item("Kite"),
+            suggested_by_id=uuid.uuid4(),
+            suggested_by_display_name="Sara",
+            recipient_ids=(owner.id, viewer.id),
+        )
+    )
+    await mail.notify(event)
+    await mail.send_all()
+    (received,) = await mail.sink.wait_for(viewer.email)
+    assert received.subject == "Sara suggested Kite for \u201cBirthday\u201d"
+    assert mail.sink.to(owner.email) == []
+    assert [r.recipient for r in await mail.deliveries(event_id=event.id)] == [str(viewer.id)]
 
 
 async def test_a_daily_user_gets_one_digest_per_period_and_none_when_nothing_happened(

@@ -10,15 +10,22 @@ import pytest
 from pydantic import ValidationError
 
 from notifier.domain import emails
+from notifier.domain import notifications as rules
 from notifier.domain.emails import EmailPreferences
 from notifier.domain.notifications import item_reserved, reserved_item_removed
 from wishlist_shared.events import (
+    GroupInvited,
+    GroupMemberAdded,
+    GroupRef,
     ItemDeleted,
+    ItemReceived,
     ItemReserved,
     ItemSnapshot,
+    ItemSuggested,
     PasswordResetRequested,
     ShareInvited,
     WishlistRef,
+    WishlistRevealed,
 )
 
 WEB = "https://wishes.example.org/"
@@ -65,6 +72,72 @@ def test_an_invitation_names_owner_and_list_and_links_to_registering_with_the_ad
 def test_an_invitation_from_a_nameless_owner_says_someone() -> None:
     invite = ShareInvited(wishlist=ref(owner_name=None), share_id=uuid.uuid4(), email="b@x.org")
     assert emails.invitation(invite, WEB).subject.startswith("Someone shared")
+
+
+def group_ref(owner_name: str | None = "Ana") -> GroupRef:
+    return GroupRef(
+        id=uuid.uuid4(), name="Family", owner_id=uuid.uuid4(), owner_display_name=owner_name
+    )
+
+
+def test_a_group_invitation_names_owner_and_group_and_links_to_registering() -> None:
+    invite = GroupInvited(group=group_ref(), membership_id=uuid.uuid4(), email="Bo+x@example.com")
+    email = emails.group_invitation(invite, WEB)
+    assert email.subject == "Ana invited you to the group \u201cFamily\u201d"
+    (link,) = [w for w in email.text.split() if w.startswith("https://")]
+    assert parse_qs(urlsplit(link).query) == {"email": ["Bo+x@example.com"]}
+    assert urlsplit(link).path == "/register"
+    nameless = GroupInvited(
+        group=group_ref(owner_name=None), membership_id=uuid.uuid4(), email="b@x.org"
+    )
+    assert emails.group_invitation(nameless, WEB).subject.startswith("Someone invited you")
+
+
+def test_the_new_kinds_render_their_lines_and_links() -> None:
+    wishlist, group = ref(title="Wedding"), group_ref()
+    recipients = (uuid.uuid4(),)
+    added = rules.added_to_group(
+        GroupMemberAdded(group=group, member_id=uuid.uuid4(), recipient_ids=recipients)
+    )
+    suggested = rules.item_suggested(
+        ItemSuggested(
+            wishlist=wishlist,
+            item=item("Kite"),
+            suggested_by_id=uuid.uuid4(),
+            suggested_by_display_name="Bo",
+            recipient_ids=recipients,
+        )
+    )
+    received = rules.item_received(
+        ItemReceived(wishlist=wishlist, item=item("Lamp"), viewer_ids=(), recipient_ids=recipients)
+    )
+    revealed = rules.wishlist_revealed(
+        WishlistRevealed(
+            wishlist=wishlist, revealed_at=NOW, received_items=(), recipient_ids=recipients
+        )
+    )
+    mails = {
+        p.kind: emails.notification(p.kind, p.data, WEB)
+        for p in (added, suggested, received, revealed)
+    }
+    assert mails["added_to_group"].subject == "Ana added you to the group \u201cFamily\u201d"
+    assert f"https://wishes.example.org/groups/{group.id}" in mails["added_to_group"].text
+    assert mails["item_suggested"].subject == "Bo suggested Kite for \u201cWedding\u201d"
+    assert mails["item_received"].subject == "Ana received Lamp, which you reserved"
+    assert mails["wishlist_revealed"].subject == "Ana revealed \u201cWedding\u201d"
+    for kind in ("item_suggested", "item_received", "wishlist_revealed"):
+        assert f"https://wishes.example.org/wishlists/{wishlist.id}" in mails[kind].text
+    digest = emails.digest([(added.kind, added.data), (suggested.kind, suggested.data)], WEB)
+    assert f"/groups/{group.id}" in digest.text
+    assert f"/wishlists/{wishlist.id}" in digest.text
+
+
+def test_every_kind_can_be_chosen_for_email() -> None:
+    chosen = EmailPreferences.model_validate({"kinds": list(reversed(emails.KINDS))})
+    assert chosen.kinds == emails.KINDS
+    assert {"added_to_group", "item_suggested", "item_received", "wishlist_revealed"} <= set(
+        chosen.kinds
+    )
 
 
 def test_a_reset_link_carries_the_token_in_the_fragment_and_says_when_it_expires() -> None:
