@@ -51,6 +51,8 @@ async def test_a_viewer_cannot_call_the_owners_functions(platform: Platform) -> 
         ("DELETE", f"{base}/shares/{share['id']}", None),
         ("POST", f"{base}/link", None),
         ("DELETE", f"{base}/link", None),
+        ("POST", f"{base}/reveal", {"early": True}),
+        ("POST", f"{base}/items/{item}/received", None),
     ]
     for target in ("gateway", "wishlists"):
         for method, path, body in owner_only:

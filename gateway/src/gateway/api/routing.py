@@ -22,6 +22,7 @@ PREFIXES: tuple[tuple[str, str], ...] = (
     ("/api/v1/reservations", "wishlists"),
     ("/api/v1/notifications", "notifier"),
     ("/api/v1/link-preview", "wishlists"),
+    ("/api/v1/groups", "wishlists"),
 )
 """(path prefix, service): a path is routed when it is the prefix or continues it with "/"."""
 

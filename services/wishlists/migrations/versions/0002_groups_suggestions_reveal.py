@@ -83,9 +83,7 @@ def _groups() -> None:
         sa.CheckConstraint(
             "(user_id IS NULL) = (joined_at IS NULL)", name="ck_group_members_activation"
         ),
-        sa.CheckConstraint(
-            "user_id IS NOT NULL OR email IS NOT NULL", name="ck_group_members_who"
-        ),
+        sa.CheckConstraint("user_id IS NOT NULL OR email IS NOT NULL", name="ck_group_members_who"),
         sa.CheckConstraint(
             "(role = 'owner') = (user_id IS NOT DISTINCT FROM group_owner_id)",
             name="ck_group_members_owner",
@@ -193,6 +191,15 @@ def _shares() -> None:
         ["wishlist_id", "group_id", "viewer_id"],
         unique=True,
         postgresql_where=sa.text("group_id IS NOT NULL"),
+        schema=SCHEMA,
+    )
+    # "Is the caller a viewer", whichever way: the unique index above leaves
+    # group rows out.
+    op.create_index(
+        "ix_shares_wishlist_viewer",
+        "shares",
+        ["wishlist_id", "viewer_id"],
+        postgresql_where=sa.text("viewer_id IS NOT NULL"),
         schema=SCHEMA,
     )
     op.create_index(
@@ -328,6 +335,7 @@ def downgrade() -> None:
     # Group shares cannot be told apart from others in the 0001 shape: they go.
     op.execute(f"DELETE FROM {SCHEMA}.shares WHERE via = 'group'")
     op.drop_index("ix_shares_group_viewer", "shares", schema=SCHEMA)
+    op.drop_index("ix_shares_wishlist_viewer", "shares", schema=SCHEMA)
     op.drop_index("ux_shares_wishlist_group_viewer", "shares", schema=SCHEMA)
     op.drop_index("ux_shares_wishlist_viewer", "shares", schema=SCHEMA)
     op.create_index(
@@ -342,9 +350,7 @@ def downgrade() -> None:
     op.drop_constraint("fk_shares_wishlist_group", "shares", schema=SCHEMA)
     op.drop_constraint("ck_shares_group", "shares", schema=SCHEMA)
     op.drop_constraint("ck_shares_via", "shares", schema=SCHEMA)
-    op.create_check_constraint(
-        "ck_shares_via", "shares", "via IN ('email', 'link')", schema=SCHEMA
-    )
+    op.create_check_constraint("ck_shares_via", "shares", "via IN ('email', 'link')", schema=SCHEMA)
     op.drop_column("shares", "group_id", schema=SCHEMA)
     for table in ("wishlist_groups", "group_members", "groups"):
         op.drop_table(table, schema=SCHEMA)

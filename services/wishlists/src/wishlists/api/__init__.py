@@ -1,6 +1,6 @@
-"""Wishlists' HTTP API: every route under ``/api/v1/wishlists``, ``/api/v1/shared`` and
-``/api/v1/reservations``, as the gateway forwards them, and wishlists' part of the data
-export (``/api/v1/me/export``, which the gateway gathers)."""
+"""Wishlists' HTTP API: every route under ``/api/v1/wishlists``, ``/api/v1/shared``,
+``/api/v1/reservations`` and ``/api/v1/groups``, as the gateway forwards them, and
+wishlists' part of the data export (``/api/v1/me/export``, which the gateway gathers)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from fastapi import FastAPI
 from wishlists.api import errors
 from wishlists.api.routes import (
     export,
+    groups,
     imports,
     items,
     links,
     previews,
     reservations,
+    reveal,
     shares,
+    suggestions,
+    wishlist_groups,
     wishlists,
 )
 
@@ -28,11 +32,15 @@ def mount(app: FastAPI) -> None:
         imports.router,
         wishlists.router,
         items.router,
+        suggestions.router,
+        reveal.router,
         shares.router,
+        wishlist_groups.router,
         reservations.items_router,
         links.router,
         reservations.mine_router,
         export.router,
         previews.router,
+        groups.router,
     ):
         app.include_router(router)

@@ -12,13 +12,19 @@ from fastapi.responses import JSONResponse
 from wishlist_shared.problems import ProblemType, problem_response
 from wishlists.domain.errors import (
     AlreadyReserved,
+    GroupOwnerStays,
     InvalidInput,
+    ItemReceived,
     LimitReached,
     LinkUnreadable,
     NotEnoughLeft,
     NotFound,
+    NotGroupOwner,
     NotOwner,
+    NotYourSuggestion,
     OwnerCannotReserve,
+    OwnerCannotSuggest,
+    RevealBeforeOccasion,
     UrlNotAllowed,
 )
 
@@ -29,6 +35,12 @@ DOMAIN_ERRORS: dict[type[Exception], ProblemType] = {
     NotEnoughLeft: ProblemType(409, "not-enough-left", "Not enough left"),
     AlreadyReserved: ProblemType(409, "already-reserved", "Already reserved"),
     LimitReached: ProblemType(409, "limit-reached", "Limit reached"),
+    NotGroupOwner: ProblemType(403, "not-group-owner", "Forbidden"),
+    GroupOwnerStays: ProblemType(409, "group-owner-stays", "Group owner stays"),
+    OwnerCannotSuggest: ProblemType(403, "owner-cannot-suggest", "Forbidden"),
+    NotYourSuggestion: ProblemType(403, "not-your-suggestion", "Forbidden"),
+    ItemReceived: ProblemType(409, "item-received", "Item received"),
+    RevealBeforeOccasion: ProblemType(409, "reveal-before-occasion", "Before the occasion"),
     UrlNotAllowed: ProblemType(422, "url-not-allowed", "URL not allowed"),
     # 502 as a gateway says it: the link's server failed, not this one. The
     # gateway and nginx pass a service's 502 on unchanged.

@@ -28,10 +28,12 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from wishlists.domain import validation as v
-from wishlists.domain.model import Share, ShoppingEntry, Wishlist
+from wishlists.domain.groups import Group, GroupShare, GroupWishlist, Member, shown_email
+from wishlists.domain.model import Gift, Person, Share, ShoppingEntry, Wishlist
 from wishlists.domain.previews import Preview
 from wishlists.domain.reservations import MAX_QUANTITY, MIN_QUANTITY
 from wishlists.domain.surprise import ItemView
@@ -121,6 +123,8 @@ class WishlistOut(BaseModel):
     occasion_date: date | None
     created_at: datetime
     updated_at: datetime
+    revealed_at: datetime | None
+    """The owner's latest reveal of the list (see ``POST /wishlists/{id}/reveal``)."""
 
     @classmethod
     def of(cls, w: Wishlist) -> Self:
@@ -133,6 +137,7 @@ class WishlistOut(BaseModel):
             occasion_date=w.occasion_date,
             created_at=w.created_at,
             updated_at=w.updated_at,
+            revealed_at=w.revealed_at,
         )
 
 
@@ -169,6 +174,15 @@ class ItemPatch(Patch):
     notes: Notes | None = None
 
 
+class PersonOut(BaseModel):
+    id: uuid.UUID
+    display_name: str | None
+
+    @classmethod
+    def of(cls, p: Person) -> Self:
+        return cls(id=p.id, display_name=p.display_name)
+
+
 class ItemOut(BaseModel):
     """An item without a word about reservations: what owners and link visitors get."""
 
@@ -184,6 +198,11 @@ class ItemOut(BaseModel):
     notes: str | None
     created_at: datetime
     updated_at: datetime
+    suggested_by: PersonOut | None
+    """The viewer who suggested it; null for the owner's own items (and, for the owner,
+    until a reveal uncovers the suggestion)."""
+    received_at: datetime | None
+    """When the owner received it; a received item is archived."""
 
     @classmethod
     def fields_of(cls, view: ItemView) -> dict[str, Any]:
@@ -200,6 +219,8 @@ class ItemOut(BaseModel):
             "notes": i.notes,
             "created_at": i.created_at,
             "updated_at": i.updated_at,
+            "suggested_by": PersonOut.of(view.suggested_by) if view.suggested_by else None,
+            "received_at": i.received_at,
         }
 
 
@@ -209,6 +230,15 @@ class ViewerItemOut(ItemOut):
     reserved_quantity: int
     """Units reserved by all viewers together (never more than ``quantity``)."""
     reserved_by_me: bool
+    reserved_by: list[NamedReservationOut]
+    """The reservations whose reservers chose to show their name; anonymous ones
+    count in ``reserved_quantity`` only."""
+
+
+class NamedReservationOut(BaseModel):
+    user_id: uuid.UUID
+    display_name: str | None
+    quantity: int
 
 
 def item_out(view: ItemView) -> ItemOut:
@@ -220,7 +250,64 @@ def item_out(view: ItemView) -> ItemOut:
         **ItemOut.fields_of(view),
         reserved_quantity=facts.reserved_quantity,
         reserved_by_me=facts.reserved_by_me,
+        reserved_by=[
+            NamedReservationOut(
+                user_id=n.reserver.id, display_name=n.reserver.display_name, quantity=n.quantity
+            )
+            for n in facts.named
+        ],
     )
+
+
+class GiftOut(BaseModel):
+    """Who reserved a revealed item, as its owner sees it after the reveal."""
+
+    user_id: uuid.UUID
+    display_name: str | None
+    quantity: int
+    purchased: bool
+
+    @classmethod
+    def of(cls, g: Gift) -> Self:
+        return cls(
+            user_id=g.giver.id,
+            display_name=g.giver.display_name,
+            quantity=g.quantity,
+            purchased=g.purchased,
+        )
+
+
+class RevealedItemOut(ItemOut):
+    """An item of the owner's archive or reveal, with who gave it (once revealed)."""
+
+    given_by: list[GiftOut]
+
+    @classmethod
+    def of(cls, view: ItemView, gifts: Sequence[Gift]) -> Self:
+        return cls(**ItemOut.fields_of(view), given_by=[GiftOut.of(g) for g in gifts])
+
+
+class RevealRequest(Request):
+    early: Annotated[bool, Field(strict=True)] = False
+    """Reveal before the occasion date (or on a list without one): a reveal is final."""
+    next_occasion_date: date | None = None
+    """The list's next occasion, set with the reveal."""
+
+
+class RevealOut(BaseModel):
+    revealed_at: datetime
+    wishlist: WishlistOut
+    received: list[RevealedItemOut]
+    """The items this reveal archived as received, with who gave them."""
+    suggestions: list[ItemOut]
+    """The suggestions this reveal uncovered (those also received are in ``received``)."""
+
+
+class ArchivePage(BaseModel):
+    """Received items: for the owner with ``given_by``, for viewers without."""
+
+    items: list[RevealedItemOut | ItemOut]
+    next_cursor: str | None
 
 
 class WishlistDetailOut(WishlistOut):
@@ -316,10 +403,19 @@ class LinkPreviewOut(BaseModel):
 
 class ReservationCreate(Request):
     quantity: Quantity = 1
+    show_name: Annotated[bool, Field(strict=True)] = False
+    """Whether the other viewers see your name on it (else just that it is reserved)."""
 
 
-class ReservationPatch(Request):
-    purchased: Annotated[bool, Field(strict=True)]
+class ReservationPatch(Patch):
+    purchased: Annotated[bool | None, Field(strict=True), AfterValidator(_not_null)] = None
+    show_name: Annotated[bool | None, Field(strict=True), AfterValidator(_not_null)] = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("send purchased, show_name or both")
+        return self
 
 
 class ReservationOut(BaseModel):
@@ -330,6 +426,8 @@ class ReservationOut(BaseModel):
     wishlist_id: uuid.UUID
     quantity: int
     purchased: bool
+    show_name: bool
+    """Whether the other viewers see your name on it."""
     created_at: datetime
     updated_at: datetime
     item: ItemOut
@@ -344,6 +442,7 @@ class ReservationOut(BaseModel):
             wishlist_id=r.wishlist_id,
             quantity=r.quantity,
             purchased=r.purchased,
+            show_name=r.show_name,
             created_at=r.created_at,
             updated_at=r.updated_at,
             item=item_out(item),
@@ -460,3 +559,128 @@ class WishlistImport(WishlistCreate):
 class ImportResult(BaseModel):
     wishlists: list[WishlistDetailOut]
     """Each created list as ``GET /api/v1/wishlists/{id}`` shows it, in the order given."""
+
+
+# --- groups -------------------------------------------------------------------
+
+GROUP_NAME_MAX_LENGTH = 80
+GroupName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=GROUP_NAME_MAX_LENGTH),
+    AfterValidator(v.storable_text),
+]
+
+
+class GroupCreate(Request):
+    name: GroupName
+
+
+class GroupPatch(Patch):
+    name: Annotated[GroupName | None, AfterValidator(_not_null)] = None
+
+
+class GroupOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    owner_id: uuid.UUID
+    owner_display_name: str | None
+    role: Literal["owner", "member"]
+    """The caller's role in the group."""
+    member_count: int
+    """Active members, the owner included."""
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, g: Group) -> Self:
+        return cls(
+            id=g.id,
+            name=g.name,
+            owner_id=g.owner_id,
+            owner_display_name=g.owner_display_name,
+            role=g.role,
+            member_count=g.member_count,
+            created_at=g.created_at,
+            updated_at=g.updated_at,
+        )
+
+
+class GroupPage(BaseModel):
+    items: list[GroupOut]
+    next_cursor: str | None
+
+
+class MemberCreate(Request):
+    email: Email
+
+
+class MemberOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    """Null while the invitation is pending."""
+    display_name: str | None
+    email: str | None
+    """The address invited: shown to the group's owner only."""
+    status: Literal["pending", "active"]
+    role: Literal["owner", "member"]
+    created_at: datetime
+    joined_at: datetime | None
+
+    @classmethod
+    def of(cls, m: Member, *, shown_to: Literal["owner", "member"]) -> Self:
+        return cls(
+            id=m.id,
+            user_id=m.user_id,
+            display_name=m.display_name,
+            email=shown_email(m, shown_to),
+            status=m.status,
+            role=m.role,
+            created_at=m.created_at,
+            joined_at=m.joined_at,
+        )
+
+
+class GroupWishlistOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    owner_id: uuid.UUID
+    owner_display_name: str | None
+    occasion_date: date | None
+
+    @classmethod
+    def of(cls, w: GroupWishlist) -> Self:
+        return cls(
+            id=w.id,
+            title=w.title,
+            owner_id=w.owner_id,
+            owner_display_name=w.owner_display_name,
+            occasion_date=w.occasion_date,
+        )
+
+
+class GroupDetailOut(GroupOut):
+    members: list[MemberOut]
+    """Members and pending invitations, the oldest first."""
+    wishlists: list[GroupWishlistOut]
+    """The lists shared with the group, the earliest shared first."""
+
+
+class GroupShareCreate(Request):
+    group_id: uuid.UUID
+
+
+class GroupShareOut(BaseModel):
+    """A group the list is shared with."""
+
+    group_id: uuid.UUID
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, s: GroupShare) -> Self:
+        return cls(group_id=s.group_id, name=s.name, created_at=s.created_at)
+
+
+class GroupSharePage(BaseModel):
+    items: list[GroupShareOut]
+    next_cursor: str | None

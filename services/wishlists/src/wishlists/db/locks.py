@@ -36,3 +36,21 @@ async def lock_email(session: AsyncSession, email: str) -> None:
     the activation (which sees no share yet), and stay pending for good.
     """
     await _lock(session, f"wishlists.email:{email}")
+
+
+async def lock_group(session: AsyncSession, group_id: uuid.UUID) -> None:
+    """Serialises every change to a group's members and to the lists shared with it.
+
+    Each change makes the rows of access the other side needs: a member
+    joining gets a row for every list shared with the group, a list shared
+    gets one for every member. Without the lock, a member joining while a list
+    is being shared would be missed by both (each reads the other's rows as
+    they were before) and never see the list. Taken after :func:`lock_email`
+    wherever both are, so the two never wait for each other the other way round.
+    """
+    await _lock(session, f"wishlists.group:{group_id}")
+
+
+async def lock_groups_of(session: AsyncSession, owner_id: uuid.UUID) -> None:
+    """Serialises creating groups of one owner, so their count stays within the limit."""
+    await _lock(session, f"wishlists.group-owner:{owner_id}")

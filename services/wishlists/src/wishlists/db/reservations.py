@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, delete, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,15 @@ from wishlists.db.tables import (
     UserRecord,
     WishlistRecord,
 )
-from wishlists.domain.model import Item, Reservation, ShoppingEntry, Tally
+from wishlists.domain.model import (
+    Gift,
+    Item,
+    NamedReservation,
+    Person,
+    Reservation,
+    ShoppingEntry,
+    Tally,
+)
 from wishlists.domain.pagination import Cursor, Page, PageRequest, page_of
 
 R = ReservationRecord
@@ -40,6 +48,7 @@ _COLUMNS = (
     R.purchased,
     R.created_at,
     R.updated_at,
+    R.show_name,
 )
 
 
@@ -48,23 +57,66 @@ def _reservation(row: Sequence[Any]) -> Reservation:
 
 
 def tallies_query(wishlist_id: uuid.UUID, viewer_id: uuid.UUID) -> Query:
+    # Names only of the reservers who chose to show them: an anonymous
+    # reserver's id never leaves the database for another viewer's answer.
+    named = func.json_agg(
+        aggregate_order_by(
+            func.json_build_array(
+                func.cast(R.reserver_id, Text), UserRecord.display_name, R.quantity
+            ),
+            R.created_at,
+        )
+    ).filter(R.show_name)
     return (
         select(
             R.item_id,
             func.sum(R.quantity).label("reserved"),
             func.bool_or(R.reserver_id == viewer_id).label("mine"),
+            named.label("named"),
         )
+        .outerjoin(UserRecord, UserRecord.id == R.reserver_id)
         .where(R.wishlist_id == wishlist_id)
         .group_by(R.item_id)
+    )
+
+
+def _named(raw: list[list[Any]] | None) -> tuple[NamedReservation, ...]:
+    return tuple(
+        NamedReservation(Person(uuid.UUID(user_id), name), int(quantity))
+        for user_id, name, quantity in raw or ()
     )
 
 
 async def tallies(
     session: AsyncSession, wishlist_id: uuid.UUID, viewer_id: uuid.UUID
 ) -> dict[uuid.UUID, Tally]:
-    """Per item of the list: units reserved and whether the viewer holds some. One query."""
+    """Per item of the list: units reserved, whether the viewer holds some, and the
+    reservations shown with a name. One query."""
     rows = (await session.execute(tallies_query(wishlist_id, viewer_id))).all()
-    return {r.item_id: Tally(int(r.reserved), bool(r.mine)) for r in rows}
+    return {r.item_id: Tally(int(r.reserved), bool(r.mine), _named(r.named)) for r in rows}
+
+
+async def gifts_on(
+    session: AsyncSession, item_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Gift]]:
+    """The reservations of the items that row-level security lets the caller read: for
+    an owner, those a reveal uncovered. Oldest first."""
+    if not item_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(R.item_id, R.reserver_id, UserRecord.display_name, R.quantity, R.purchased)
+            .outerjoin(UserRecord, UserRecord.id == R.reserver_id)
+            .where(R.item_id.in_(item_ids))
+            .order_by(R.item_id, R.created_at, R.id)
+        )
+    ).all()
+    found: dict[uuid.UUID, list[Gift]] = {}
+    for item_id, reserver_id, name, quantity, purchased in rows:
+        found.setdefault(item_id, []).append(
+            Gift(Person(reserver_id, name), int(quantity), bool(purchased))
+        )
+    return found
 
 
 async def reserved_on(session: AsyncSession, item_id: uuid.UUID) -> int:
@@ -96,7 +148,12 @@ class ItemGone(Exception):  # noqa: N818 - reads as the condition it reports
 
 
 async def add(
-    session: AsyncSession, item: Item, reserver_id: uuid.UUID, quantity: int
+    session: AsyncSession,
+    item: Item,
+    reserver_id: uuid.UUID,
+    quantity: int,
+    *,
+    show_name: bool = False,
 ) -> Reservation | None:
     """The new reservation, or None when the reserver already holds one on the item.
 
@@ -113,6 +170,7 @@ async def add(
                 wishlist_id=item.wishlist_id,
                 reserver_id=reserver_id,
                 quantity=quantity,
+                show_name=show_name,
             )
             .on_conflict_do_nothing(index_elements=[R.item_id, R.reserver_id])
             .returning(*_COLUMNS)
@@ -210,13 +268,17 @@ async def entry_on_item(
     return _entry(row) if row else None
 
 
-async def set_purchased(
-    session: AsyncSession, reservation_id: uuid.UUID, reserver_id: uuid.UUID, purchased: bool
+async def change(
+    session: AsyncSession,
+    reservation_id: uuid.UUID,
+    reserver_id: uuid.UUID,
+    changes: dict[str, Any],
 ) -> None:
+    """Sets ``purchased`` and/or ``show_name`` of the reserver's reservation."""
     await session.execute(
         update(R)
         .where(R.id == reservation_id, R.reserver_id == reserver_id)
-        .values(purchased=purchased, updated_at=func.now())
+        .values(**changes, updated_at=func.now())
     )
 
 

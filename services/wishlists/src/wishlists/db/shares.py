@@ -1,4 +1,12 @@
-"""Queries on shares: who views which list, pending invitations, joins by link."""
+"""Queries on shares: who views which list, pending invitations, joins by link.
+
+Besides direct shares (by email, by link) the table holds the rows groups
+give: one per list, group and member (``group_id`` set, see
+:mod:`wishlists.db.groups`). Every viewer check reads them alike; what is
+about direct shares (the owner's page of them, the share limit, revoking,
+inviting again) reads only ``group_id IS NULL``, and whatever lists viewers
+lists each of them once however many ways they reach the list.
+"""
 
 from __future__ import annotations
 
@@ -40,10 +48,13 @@ def _with_viewer(query: Query) -> Query:
     return query.outerjoin(UserRecord, UserRecord.id == S.viewer_id)
 
 
+_DIRECT = S.group_id.is_(None)
+
+
 async def viewer_ids(session: AsyncSession, wishlist_id: uuid.UUID) -> list[uuid.UUID]:
     """The list's viewers now. Only the owner (or an elevated scope) sees them all."""
     found = await session.scalars(
-        select(S.viewer_id).where(S.wishlist_id == wishlist_id, S.viewer_id.is_not(None))
+        select(S.viewer_id).where(S.wishlist_id == wishlist_id, S.viewer_id.is_not(None)).distinct()
     )
     return [viewer for viewer in found if viewer is not None]
 
@@ -56,9 +67,9 @@ async def viewers_of(
         return {}
     rows = (
         await session.execute(
-            select(S.wishlist_id, S.viewer_id).where(
-                S.wishlist_id.in_(wishlist_ids), S.viewer_id.is_not(None)
-            )
+            select(S.wishlist_id, S.viewer_id)
+            .where(S.wishlist_id.in_(wishlist_ids), S.viewer_id.is_not(None))
+            .distinct()
         )
     ).all()
     found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
@@ -77,11 +88,14 @@ async def is_viewer(session: AsyncSession, wishlist_id: uuid.UUID, user_id: uuid
 
 
 async def count(session: AsyncSession, wishlist_id: uuid.UUID) -> int:
-    return int(await session.scalar(select(func.count()).where(S.wishlist_id == wishlist_id)) or 0)
+    """The list's direct shares, pending ones included: what the share limit bounds."""
+    return int(
+        await session.scalar(select(func.count()).where(S.wishlist_id == wishlist_id, _DIRECT)) or 0
+    )
 
 
 def page_query(wishlist_id: uuid.UUID, page: PageRequest) -> Query:
-    query = _with_viewer(select(*_COLUMNS)).where(S.wishlist_id == wishlist_id)
+    query = _with_viewer(select(*_COLUMNS)).where(S.wishlist_id == wishlist_id, _DIRECT)
     if page.after is not None:
         query = query.where(tuple_(S.created_at, S.id) < (page.after.at, page.after.id))
     return query.order_by(S.created_at.desc(), S.id.desc()).limit(page.fetch)
@@ -97,13 +111,13 @@ async def page_of_wishlist(
 async def of_wishlists(
     session: AsyncSession, wishlist_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Share]]:
-    """The shares of several lists in one query, each list's oldest first."""
+    """The direct shares of several lists in one query, each list's oldest first."""
     if not wishlist_ids:
         return {}
     rows = (
         await session.execute(
             _with_viewer(select(*_COLUMNS))
-            .where(S.wishlist_id.in_(wishlist_ids))
+            .where(S.wishlist_id.in_(wishlist_ids), _DIRECT)
             .order_by(S.wishlist_id, S.created_at, S.id)
         )
     ).all()
@@ -129,9 +143,10 @@ async def add(
 ) -> tuple[Share, bool]:
     """Shares the list; returns the share and whether it is new.
 
-    Sharing again with the same address, or with someone who already views
-    the list, returns what is there: the unique indexes decide, so two
-    concurrent requests cannot make two shares.
+    Sharing again with the same address, or with someone who already has a
+    direct share, returns what is there: the unique indexes decide, so two
+    concurrent requests cannot make two shares. Access through a group is no
+    conflict: the direct share is made beside it, and outlasts the group's.
     """
     share_id = uuid.uuid4()
     inserted = await session.scalar(
@@ -159,7 +174,9 @@ async def add(
         match.append(S.viewer_id == viewer_id)
     existing = await _one(
         session,
-        select(*_COLUMNS).where(S.wishlist_id == wishlist.id, or_(*match)).order_by(S.created_at),
+        select(*_COLUMNS)
+        .where(S.wishlist_id == wishlist.id, _DIRECT, or_(*match))
+        .order_by(S.created_at),
     )
     assert existing is not None  # the conflict was with it, and shares are not deleted here
     return existing, False
@@ -167,7 +184,7 @@ async def add(
 
 async def remove(session: AsyncSession, wishlist_id: uuid.UUID, share_id: uuid.UUID) -> bool:
     result = await session.execute(
-        delete(S).where(S.id == share_id, S.wishlist_id == wishlist_id).returning(S.id)
+        delete(S).where(S.id == share_id, S.wishlist_id == wishlist_id, _DIRECT).returning(S.id)
     )
     return result.first() is not None
 
@@ -184,8 +201,10 @@ async def activate_pending(
     """Turns the pending shares to ``email`` into ``user_id``'s; returns those activated.
 
     Pending shares that cannot become theirs go: one on a list they already
-    view (they joined by link first) and one on their own list (shared to
-    their address before this service had heard of their account).
+    have a direct share of (they joined by link first) and one on their own
+    list (shared to their address before this service had heard of their
+    account). Access through a group does not count: the share activates
+    beside it, and outlasts it.
     """
     pending = aliased(S)
     await session.execute(
@@ -194,7 +213,11 @@ async def activate_pending(
             S.viewer_id.is_(None),
             or_(
                 S.owner_id == user_id,
-                exists().where(pending.wishlist_id == S.wishlist_id, pending.viewer_id == user_id),
+                exists().where(
+                    pending.wishlist_id == S.wishlist_id,
+                    pending.viewer_id == user_id,
+                    pending.group_id.is_(None),
+                ),
             ),
         )
     )
@@ -207,6 +230,22 @@ async def activate_pending(
         )
     ).all()
     return [Activation(share_id, wishlist_id) for share_id, wishlist_id in rows]
+
+
+async def seen_otherwise(
+    session: AsyncSession, viewer_id: uuid.UUID, shares: Sequence[Activation]
+) -> set[uuid.UUID]:
+    """Which of these shares' lists the viewer also reaches by another share (a group's)."""
+    if not shares:
+        return set()
+    found = await session.scalars(
+        select(S.wishlist_id).where(
+            S.viewer_id == viewer_id,
+            S.wishlist_id.in_([s.wishlist_id for s in shares]),
+            S.id.not_in([s.share_id for s in shares]),
+        )
+    )
+    return set(found)
 
 
 async def remove_viewer(session: AsyncSession, viewer_id: uuid.UUID) -> None:

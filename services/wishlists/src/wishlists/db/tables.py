@@ -206,7 +206,8 @@ class ShareRecord(Base):
         ),
         CheckConstraint("via IN ('email', 'link', 'group')", name="ck_shares_via"),
         CheckConstraint(
-            "(via = 'group') = (group_id IS NOT NULL) AND (via <> 'group' OR viewer_id IS NOT NULL)",
+            "(via = 'group') = (group_id IS NOT NULL)"
+            " AND (via <> 'group' OR viewer_id IS NOT NULL)",
             name="ck_shares_group",
         ),
         CheckConstraint("via <> 'email' OR email IS NOT NULL", name="ck_shares_email"),
@@ -239,6 +240,14 @@ class ShareRecord(Base):
             "viewer_id",
             unique=True,
             postgresql_where=text("group_id IS NOT NULL"),
+        ),
+        # "Is the caller a viewer", whichever way: the unique index above
+        # leaves group rows out.
+        Index(
+            "ix_shares_wishlist_viewer",
+            "wishlist_id",
+            "viewer_id",
+            postgresql_where=text("viewer_id IS NOT NULL"),
         ),
         # The cascade from a membership that ends.
         Index(
@@ -365,9 +374,7 @@ class GroupMemberRecord(Base):
         ),
         Index("ix_group_members_group", "group_id", "created_at", "id"),
         # Pending memberships a registration activates.
-        Index(
-            "ix_group_members_pending_email", "email", postgresql_where=text("user_id IS NULL")
-        ),
+        Index("ix_group_members_pending_email", "email", postgresql_where=text("user_id IS NULL")),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from wishlists.db import Query
 from wishlists.db.tables import ShareRecord, UserRecord, WishlistRecord
@@ -18,7 +19,16 @@ from wishlists.domain.pagination import Cursor, Page, PageRequest, page_of
 
 W = WishlistRecord
 # What INSERT/UPDATE ... RETURNING hands on to the select that adds the owner's name.
-_RECORD = (W.id, W.owner_id, W.title, W.description, W.occasion_date, W.created_at, W.updated_at)
+_RECORD = (
+    W.id,
+    W.owner_id,
+    W.title,
+    W.description,
+    W.occasion_date,
+    W.created_at,
+    W.updated_at,
+    W.revealed_at,
+)
 
 
 def columns(source: Any = W) -> tuple[Any, ...]:
@@ -32,11 +42,12 @@ def columns(source: Any = W) -> tuple[Any, ...]:
         c.occasion_date,
         c.created_at,
         c.updated_at,
+        c.revealed_at,
     )
 
 
 def to_wishlist(row: Sequence[Any]) -> Wishlist:
-    return Wishlist(*row[:8])
+    return Wishlist(*row[:9])
 
 
 @dataclass(frozen=True)
@@ -128,6 +139,21 @@ async def own_page(session: AsyncSession, owner_id: uuid.UUID, page: PageRequest
     return page_of([to_wishlist(r) for r in rows], page, lambda w: Cursor(w.created_at, w.id))
 
 
+def _first_way_in(s: Any) -> Any:
+    """``s`` is the earliest of its viewer's shares of its list.
+
+    A viewer may reach a list several ways (a direct share, groups): it is
+    listed once, where the first of them put it. The key of that share stays
+    put while it lasts, so pages neither repeat nor skip the list.
+    """
+    other = aliased(ShareRecord)
+    return ~exists().where(
+        other.wishlist_id == s.wishlist_id,
+        other.viewer_id == s.viewer_id,
+        tuple_(other.activated_at, other.id) < tuple_(s.activated_at, s.id),
+    )
+
+
 def shared_page_query(viewer_id: uuid.UUID, page: PageRequest) -> Query:
     s = ShareRecord
     query = (
@@ -135,7 +161,7 @@ def shared_page_query(viewer_id: uuid.UUID, page: PageRequest) -> Query:
         .select_from(s)
         .join(W, W.id == s.wishlist_id)
         .outerjoin(UserRecord, UserRecord.id == W.owner_id)
-        .where(s.viewer_id == viewer_id)
+        .where(s.viewer_id == viewer_id, _first_way_in(s))
     )
     if page.after is not None:
         query = query.where(tuple_(s.activated_at, s.id) < (page.after.at, page.after.id))
@@ -160,7 +186,7 @@ async def shared_with(session: AsyncSession, viewer_id: uuid.UUID) -> list[Wishl
             .select_from(s)
             .join(W, W.id == s.wishlist_id)
             .outerjoin(UserRecord, UserRecord.id == W.owner_id)
-            .where(s.viewer_id == viewer_id)
+            .where(s.viewer_id == viewer_id, _first_way_in(s))
             .order_by(s.activated_at, s.id)
         )
     ).all()
@@ -183,6 +209,16 @@ async def update_fields(
         )
     ).one()
     return to_wishlist(row)
+
+
+async def mark_revealed(
+    session: AsyncSession, wishlist_id: uuid.UUID, *, next_occasion: date | None
+) -> Wishlist:
+    """Stamps the list revealed now, moving it to its next occasion if one is given."""
+    changes: dict[str, Any] = {"revealed_at": func.now()}
+    if next_occasion is not None:
+        changes["occasion_date"] = next_occasion
+    return await update_fields(session, wishlist_id, changes)
 
 
 async def delete_wishlist(session: AsyncSession, wishlist_id: uuid.UUID) -> None:

@@ -11,7 +11,12 @@ from __future__ import annotations
 import uuid
 from enum import Enum
 
-from wishlists.domain.errors import NotOwner, OwnerCannotReserve, WishlistNotFound
+from wishlists.domain.errors import (
+    NotOwner,
+    OwnerCannotReserve,
+    OwnerCannotSuggest,
+    WishlistNotFound,
+)
 
 
 class Role(Enum):
@@ -47,3 +52,10 @@ def require_viewer(role: Role) -> None:
     require_sight(role)
     if role is Role.OWNER:
         raise OwnerCannotReserve()
+
+
+def require_suggester(role: Role) -> None:
+    """A viewer: suggestions are for someone else's list. The owner gets a 403."""
+    require_sight(role)
+    if role is Role.OWNER:
+        raise OwnerCannotSuggest()

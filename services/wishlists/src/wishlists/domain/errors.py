@@ -8,6 +8,7 @@ the same whatever is reserved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 class WishlistsError(Exception):
@@ -38,6 +39,17 @@ class LinkNotFound(NotFound):
         super().__init__("This link does not exist or was revoked.")
 
 
+class GroupNotFound(NotFound):
+    # Also what a non-member is told: whether a group exists is its members' business.
+    def __init__(self) -> None:
+        super().__init__("No group with this id.")
+
+
+class MemberNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("No member with this id in this group.")
+
+
 class ReservationNotFound(NotFound):
     def __init__(self) -> None:
         super().__init__("No reservation of yours with this id.")
@@ -64,6 +76,21 @@ class OwnerCannotReserve(Forbidden):
         super().__init__("The owner of a wishlist cannot reserve or cancel reservations on it.")
 
 
+class OwnerCannotSuggest(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("The owner of a wishlist cannot suggest items for it; add them instead.")
+
+
+class NotYourSuggestion(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("Only the viewer who suggested this item may change or delete it.")
+
+
+class NotGroupOwner(Forbidden):
+    def __init__(self) -> None:
+        super().__init__("Only the owner of this group may do this.")
+
+
 class Conflict(WishlistsError):  # noqa: N818 - named for the condition, as domain errors are
     """The request is valid but the state of things does not allow it now."""
 
@@ -81,6 +108,33 @@ class AlreadyReserved(Conflict):
     def __init__(self) -> None:
         super().__init__(
             "You already reserved this item; cancel your reservation to reserve another quantity."
+        )
+
+
+class ItemReceived(Conflict):
+    """Only viewers meet this one: the owner marked the item received (they know it)."""
+
+    def __init__(self) -> None:
+        super().__init__("This item was received already; it can no longer be reserved.")
+
+
+class RevealBeforeOccasion(Conflict):
+    def __init__(self, occasion: date | None) -> None:
+        self.occasion = occasion
+        when = (
+            f"The occasion is on {occasion.isoformat()}"
+            if occasion is not None
+            else "The list has no occasion date"
+        )
+        super().__init__(
+            f'{when}; a reveal cannot be undone. Send "early": true to reveal now anyway.'
+        )
+
+
+class GroupOwnerStays(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "The owner of a group cannot leave it or be removed; delete the group instead."
         )
 
 

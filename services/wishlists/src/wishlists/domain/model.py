@@ -22,6 +22,16 @@ class Wishlist:
     occasion_date: date | None
     created_at: datetime
     updated_at: datetime
+    revealed_at: datetime | None = None
+    """The latest reveal of the list, if any."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user as others may name them."""
+
+    id: uuid.UUID
+    display_name: str | None
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,29 @@ class Item:
     notes: str | None
     created_at: datetime
     updated_at: datetime
+    suggestion: bool = False
+    """Added by a viewer: hidden from the owner until a reveal uncovers it."""
+    suggested_by: uuid.UUID | None = None
+    """Who suggested it; None for the owner's items and once the suggester's account is gone."""
+    suggested_by_name: str | None = None
+    received_at: datetime | None = None
+    """Archived: the owner received it."""
+    revealed_at: datetime | None = None
+    """When a reveal uncovered its reservations (or it, as a suggestion)."""
+
+    @property
+    def suggester(self) -> Person | None:
+        if not self.suggestion or self.suggested_by is None:
+            return None
+        return Person(self.suggested_by, self.suggested_by_name)
+
+
+@dataclass(frozen=True)
+class NamedReservation:
+    """A reservation whose reserver chose to show their name to the other viewers."""
+
+    reserver: Person
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -48,9 +81,20 @@ class Tally:
     """Units reserved by all viewers together (may exceed a lowered quantity)."""
     mine: bool
     """The viewer asking holds one of them."""
+    named: tuple[NamedReservation, ...] = ()
+    """The reservations shown with their reserver's name, oldest first."""
 
 
 NO_RESERVATIONS = Tally(reserved=0, mine=False)
+
+
+@dataclass(frozen=True)
+class Gift:
+    """One reservation of a revealed item, as its owner sees it after the reveal."""
+
+    giver: Person
+    quantity: int
+    purchased: bool
 
 
 @dataclass(frozen=True)
@@ -82,6 +126,8 @@ class Reservation:
     purchased: bool
     created_at: datetime
     updated_at: datetime
+    show_name: bool = False
+    """Whether the other viewers see the reserver's name on it."""
 
 
 @dataclass(frozen=True)

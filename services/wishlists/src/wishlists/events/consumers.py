@@ -24,13 +24,15 @@ from wishlist_shared.events import Envelope, UserDeleted, UserRegistered, UserUp
 from wishlist_shared.inbox import claim
 from wishlist_shared.messaging import subscribe
 from wishlist_shared.settings import ServiceSettings
+from wishlists.db import groups as group_rows
+from wishlists.db import items as item_rows
 from wishlists.db import locks, scope, users
 from wishlists.db import reservations as reservation_rows
 from wishlists.db import shares as share_rows
 from wishlists.db import wishlists as wishlist_rows
 from wishlists.db.tables import inbox
 from wishlists.domain.validation import canonical_email
-from wishlists.events import publishing
+from wishlists.events import group_access, publishing
 
 SERVICE = "wishlists"
 log = logging.getLogger(__name__)
@@ -84,7 +86,11 @@ class Consumers:
             return
         activated = await share_rows.activate_pending(session, user_id, email)
         lists = await wishlist_rows.by_ids(session, [a.wishlist_id for a in activated])
+        # A new address may bring shares of lists its user sees through a group already.
+        seen = await share_rows.seen_otherwise(session, user_id, activated)
         for activation in activated:
+            if activation.wishlist_id in seen:
+                continue
             await publishing.wishlist_shared(
                 session,
                 lists[activation.wishlist_id],
@@ -94,10 +100,25 @@ class Consumers:
             )
         if activated:
             log.info("activated %d pending shares for user %s", len(activated), user_id)
+        await self._join_groups(session, user_id, email)
+
+    async def _join_groups(self, session: AsyncSession, user_id: uuid.UUID, email: str) -> None:
+        """Invitations of the address become the user's memberships, with the lists they give."""
+        invited = await group_rows.pending_groups(session, email)
+        for group_id in invited:
+            await locks.lock_group(session, group_id)
+        joined = await group_rows.activate_pending(session, user_id, email)
+        for member_id, group_id in joined:
+            group = await group_rows.one(session, group_id, user_id)
+            assert group is not None  # they are a member now
+            await group_access.member_joined(session, group, member_id=member_id, user_id=user_id)
+        if joined:
+            log.info("activated %d pending memberships for user %s", len(joined), user_id)
 
     async def user_deleted(self, envelope: Envelope[UserDeleted]) -> None:
         """Erases the user: their lists (with items, shares, reservations), their
-        reservations and shares on others' lists, their profile. Tells viewers.
+        groups and memberships, their reservations and shares on others' lists,
+        their profile. Tells viewers.
         """
         user_id = envelope.payload.user_id
         async with self.sessions() as session, scope.for_system(session):
@@ -116,9 +137,16 @@ class Consumers:
                     session, wishlist, viewers=viewers.get(wishlist.id, []), reason="owner_deleted"
                 )
             await wishlist_rows.delete_owned_by(session, user_id)
+            # After the lists (whose viewers, group members among them, were
+            # told above): the groups they own and their memberships go, under
+            # each group's lock so that no list shared meanwhile gives them access.
+            for group_id in await group_rows.memberships_of(session, user_id):
+                await locks.lock_group(session, group_id)
+            await group_rows.forget_user(session, user_id)
 
             held = await reservation_rows.held_by(session, user_id)
             await reservation_rows.remove_held_by(session, user_id)
+            await item_rows.forget_suggester(session, user_id)
             await share_rows.remove_viewer(session, user_id)
             touched = sorted({h.wishlist_id for h in held})
             lists = await wishlist_rows.by_ids(session, touched)

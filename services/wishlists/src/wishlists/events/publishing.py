@@ -13,31 +13,40 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wishlist_shared.events import (
+    GroupInvited,
+    GroupMemberAdded,
+    GroupRef,
     ItemAdded,
     ItemDeleted,
+    ItemReceived,
     ItemReserved,
     ItemSnapshot,
+    ItemSuggested,
     ItemUpdated,
     ReservationCancelled,
     ShareInvited,
     WishlistDeleted,
     WishlistRef,
-    WishlistShared,
+    WishlistRevealed,
+    WishlistSharedV2,
 )
 from wishlist_shared.outbox import add_event
 from wishlists.db.tables import outbox
-from wishlists.domain.model import Item, ShareVia, Wishlist
+from wishlists.domain.groups import Group
+from wishlists.domain.model import Item, Person, Wishlist
 from wishlists.domain.reservations import shown_reserved
 from wishlists.domain.surprise import Audience, disclose, recipients
 from wishlists.domain.validation import format_price
 
 CancelReason = Literal["cancelled", "reserver_deleted"]
 DeleteReason = Literal["deleted", "owner_deleted"]
+SharedVia = Literal["email", "link", "group"]
 
 
 def wishlist_ref(wishlist: Wishlist) -> WishlistRef:
@@ -47,6 +56,15 @@ def wishlist_ref(wishlist: Wishlist) -> WishlistRef:
         owner_id=wishlist.owner_id,
         owner_display_name=wishlist.owner_display_name,
         occasion_date=wishlist.occasion_date,
+    )
+
+
+def group_ref(group: Group) -> GroupRef:
+    return GroupRef(
+        id=group.id,
+        name=group.name,
+        owner_id=group.owner_id,
+        owner_display_name=group.owner_display_name,
     )
 
 
@@ -75,16 +93,19 @@ async def wishlist_shared(
     *,
     share_id: uuid.UUID,
     viewer_id: uuid.UUID,
-    via: ShareVia,
+    via: SharedVia,
+    group: Group | None = None,
 ) -> None:
+    """Tells a new viewer; callers publish it only to who could not see the list before."""
     await add_event(
         session,
         outbox,
-        WishlistShared(
+        WishlistSharedV2(
             wishlist=wishlist_ref(wishlist),
             share_id=share_id,
             viewer_id=viewer_id,
             via=via,
+            group=group_ref(group) if group is not None else None,
             recipient_ids=recipients(wishlist.owner_id, [viewer_id]),
         ),
     )
@@ -98,6 +119,32 @@ async def share_invited(
         session,
         outbox,
         ShareInvited(wishlist=wishlist_ref(wishlist), share_id=share_id, email=email),
+    )
+
+
+async def group_member_added(
+    session: AsyncSession, group: Group, *, member_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Tells a registered user they were added (the owner never: they made the group)."""
+    await add_event(
+        session,
+        outbox,
+        GroupMemberAdded(
+            group=group_ref(group),
+            member_id=member_id,
+            recipient_ids=recipients(group.owner_id, [user_id]),
+        ),
+    )
+
+
+async def group_invited(
+    session: AsyncSession, group: Group, *, membership_id: uuid.UUID, email: str
+) -> None:
+    """A pending membership: the address gets an invitation, as nobody here has it as an account."""
+    await add_event(
+        session,
+        outbox,
+        GroupInvited(group=group_ref(group), membership_id=membership_id, email=email),
     )
 
 
@@ -208,6 +255,70 @@ async def wishlist_deleted(
         WishlistDeleted(
             wishlist=wishlist_ref(wishlist),
             reason=reason,
+            recipient_ids=recipients(wishlist.owner_id, viewers),
+        ),
+    )
+
+
+async def item_suggested(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    item: Item,
+    *,
+    viewers: Iterable[uuid.UUID],
+    suggester: Person,
+) -> None:
+    """Tells the other viewers; the owner is never among them (see ``recipients``)."""
+    await add_event(
+        session,
+        outbox,
+        ItemSuggested(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            suggested_by_id=suggester.id,
+            suggested_by_display_name=suggester.display_name,
+            recipient_ids=recipients(wishlist.owner_id, viewers, excluding=[suggester.id]),
+        ),
+    )
+
+
+async def item_received(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    item: Item,
+    *,
+    viewers: Iterable[uuid.UUID],
+    reservers: Iterable[uuid.UUID],
+) -> None:
+    """Tells the viewers the item left the list, and names those of them who reserved it."""
+    seeing = recipients(wishlist.owner_id, viewers)
+    await add_event(
+        session,
+        outbox,
+        ItemReceived(
+            wishlist=wishlist_ref(wishlist),
+            item=item_snapshot(item),
+            viewer_ids=seeing,
+            recipient_ids=recipients(wishlist.owner_id, (r for r in reservers if r in set(seeing))),
+        ),
+    )
+
+
+async def wishlist_revealed(
+    session: AsyncSession,
+    wishlist: Wishlist,
+    *,
+    revealed_at: datetime,
+    received: Iterable[Item],
+    viewers: Iterable[uuid.UUID],
+) -> None:
+    await add_event(
+        session,
+        outbox,
+        WishlistRevealed(
+            wishlist=wishlist_ref(wishlist),
+            revealed_at=revealed_at,
+            received_items=tuple(item_snapshot(i) for i in received),
             recipient_ids=recipients(wishlist.owner_id, viewers),
         ),
     )

@@ -26,6 +26,8 @@ ITEM_FIELDS = {
     "notes",
     "created_at",
     "updated_at",
+    "suggested_by",
+    "received_at",
 }
 
 

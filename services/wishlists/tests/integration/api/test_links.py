@@ -62,7 +62,11 @@ async def test_joining_through_a_link_makes_the_caller_a_viewer(api: Api) -> Non
     assert anonymous.status_code == 401
     joined = await api.gateway.post(f"{API}/shared/{token}/join", headers=guest.auth)
     assert joined.status_code == 200
-    assert joined.json()["items"][0] == item | {"reserved_quantity": 0, "reserved_by_me": False}
+    assert joined.json()["items"][0] == item | {
+        "reserved_quantity": 0,
+        "reserved_by_me": False,
+        "reserved_by": [],
+    }
     again = await api.gateway.post(f"{API}/shared/{token}/join", headers=guest.auth)
     assert again.json() == joined.json()
 

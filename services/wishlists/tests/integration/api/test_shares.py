@@ -39,7 +39,11 @@ async def test_sharing_with_a_registered_user_lets_them_see_the_list(api: Api) -
 
     seen = await api.get_list(viewer, wishlist["id"])
     assert seen.status_code == 200
-    assert seen.json()["items"][0] == item | {"reserved_quantity": 0, "reserved_by_me": False}
+    assert seen.json()["items"][0] == item | {
+        "reserved_quantity": 0,
+        "reserved_by_me": False,
+        "reserved_by": [],
+    }
     mine = await api.gateway.get(f"{API}/wishlists/shared-with-me", headers=viewer.auth)
     assert [w["id"] for w in mine.json()["items"]] == [wishlist["id"]]
     assert mine.json()["items"][0]["owner_display_name"] == "Olga"

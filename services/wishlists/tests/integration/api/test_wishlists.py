@@ -35,6 +35,7 @@ async def test_owner_creates_reads_updates_and_deletes_a_list(api: Api) -> None:
         "occasion_date",
         "created_at",
         "updated_at",
+        "revealed_at",
     }
 
     read = await api.get_list(owner, created["id"])

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wishlists.db import Query, scope
+from wishlists.db import groups as group_rows
 from wishlists.db import items as item_rows
 from wishlists.db import reservations as reservation_rows
 from wishlists.db import shares as share_rows
@@ -52,7 +53,7 @@ QUERIES: dict[str, tuple[Callable[[], Query], str]] = {
     ),
     "a list and the caller's role": (
         lambda: wishlist_rows.sighting_query(SOME_LIST, ME),
-        "ux_shares_wishlist_viewer",
+        "ix_shares_wishlist_viewer",
     ),
     "a list by its link": (
         lambda: wishlist_rows.by_link_query(LINK),
@@ -71,6 +72,7 @@ QUERIES: dict[str, tuple[Callable[[], Query], str]] = {
         lambda: share_rows.page_query(SOME_LIST, AFTER),
         "ix_shares_wishlist_page",
     ),
+    "my groups": (lambda: group_rows.page_query(ME, AFTER), "ix_group_members_user_page"),
 }
 
 
@@ -132,6 +134,20 @@ async def _populate(seed: Seed, users: int = 200, lists: int = 1000) -> None:
         "INSERT INTO wishlists.reservations (id, item_id, wishlist_id, reserver_id, quantity)"
         " VALUES ($1, $2, $3, $4, 1)",
         [(uuid.uuid4(), i, w, viewers_of[w]) for i, w, _, _ in items if w in viewers_of],
+    )
+    groups = [(uuid.uuid4(), people[n % len(people)], n) for n in range(300)]
+    await admin.executemany(
+        "INSERT INTO wishlists.groups (id, owner_id, name) VALUES ($1, $2, 'Group')",
+        [(g, o) for g, o, _ in groups],
+    )
+    await admin.executemany(
+        "INSERT INTO wishlists.group_members (id, group_id, group_owner_id, user_id, role,"
+        " joined_at) VALUES ($1, $2, $3, $4, $5, now() - $6 * interval '1 minute')",
+        [
+            (uuid.uuid4(), g, o, m, "owner" if m == o else "member", n)
+            for g, o, n in groups
+            for m in {o, people[(n + 7) % len(people)], people[(n + 13) % len(people)]}
+        ],
     )
     await admin.execute("ANALYZE")
 

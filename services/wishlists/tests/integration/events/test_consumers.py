@@ -109,12 +109,12 @@ async def test_a_redelivered_registration_activates_pending_shares_once(
     await bus_of.publish(registered)
 
     async def activated() -> bool:
-        return await _events_about(platform, "wishlists.wishlist_shared.v1", str(newcomer)) == 1
+        return await _events_about(platform, "wishlists.wishlist_shared.v2", str(newcomer)) == 1
 
     await eventually(activated)
     await bus_of.publish(registered)
     await bus_of.handled_twice(registered)
-    assert await _events_about(platform, "wishlists.wishlist_shared.v1", str(newcomer)) == 1
+    assert await _events_about(platform, "wishlists.wishlist_shared.v2", str(newcomer)) == 1
     shares = (
         await api.gateway.get(f"{API}/wishlists/{wishlist['id']}/shares", headers=owner.auth)
     ).json()["items"]

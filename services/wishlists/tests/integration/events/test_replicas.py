@@ -64,7 +64,7 @@ async def test_two_replicas_share_the_work_without_losing_or_repeating_anything(
     )
 
     def every_share_announced_once() -> bool:
-        shared = bus.of("wishlists.wishlist_shared.v1", lambda p: p["wishlist"]["id"] == wid)
+        shared = bus.of("wishlists.wishlist_shared.v2", lambda p: p["wishlist"]["id"] == wid)
         counts = Counter(e.payload["viewer_id"] for e in shared)
         assert all(n == 1 for n in counts.values()), counts
         return set(counts) == {v.id for v in viewers}

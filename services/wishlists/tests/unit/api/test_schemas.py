@@ -95,4 +95,8 @@ def test_an_item_has_reservation_fields_only_when_disclosed_to_a_viewer() -> Non
     assert isinstance(viewer_out, ViewerItemOut)
     assert owner_json["price"] == "5.0"
     assert not {k for k in owner_json if "reserv" in k}
-    assert viewer_out.model_dump() == owner_json | {"reserved_quantity": 2, "reserved_by_me": False}
+    assert viewer_out.model_dump() == owner_json | {
+        "reserved_quantity": 2,
+        "reserved_by_me": False,
+        "reserved_by": [],
+    }

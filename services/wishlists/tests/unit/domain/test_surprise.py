@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 
 import pytest
 
 from wishlists.domain.access import Role
-from wishlists.domain.model import Item, Tally
-from wishlists.domain.surprise import Audience, audience_of, disclose, recipients
+from wishlists.domain.model import Item, NamedReservation, Person, Tally
+from wishlists.domain.surprise import (
+    Audience,
+    SuggestionHidden,
+    audience_of,
+    disclose,
+    recipients,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 OWNER = uuid.uuid4()
@@ -82,3 +88,35 @@ def test_recipients_never_hold_the_owner() -> None:
 def test_recipients_leave_out_whom_the_event_is_about() -> None:
     reserver, other = uuid.uuid4(), uuid.uuid4()
     assert recipients(OWNER, [reserver, other, OWNER], excluding=[reserver]) == (other,)
+
+
+def suggestion(revealed: bool) -> Item:
+    return replace(
+        item(),
+        suggestion=True,
+        suggested_by=uuid.uuid4(),
+        suggested_by_name="Ann",
+        revealed_at=NOW if revealed else None,
+    )
+
+
+def test_an_unrevealed_suggestion_is_never_described_to_the_owner() -> None:
+    with pytest.raises(SuggestionHidden):
+        disclose(suggestion(revealed=False), Audience.OWNER)
+
+
+def test_who_suggested_is_told_to_viewers_and_after_the_reveal_to_the_owner() -> None:
+    hidden, revealed = suggestion(revealed=False), suggestion(revealed=True)
+    assert hidden.suggested_by is not None
+    assert disclose(hidden, Audience.VIEWER).suggested_by == Person(hidden.suggested_by, "Ann")
+    assert disclose(revealed, Audience.OWNER).suggested_by is not None
+    # Link visitors and events: whoever reads may be the owner.
+    assert disclose(hidden, Audience.ANYONE).suggested_by is None
+
+
+def test_a_viewer_gets_the_named_reservations_only() -> None:
+    named = (NamedReservation(Person(uuid.uuid4(), "Ben"), 1),)
+    view = disclose(item(), Audience.VIEWER, Tally(reserved=3, mine=False, named=named))
+    assert view.reservations is not None
+    assert view.reservations.named == named
+    assert view.reservations.reserved_quantity == 3

@@ -69,10 +69,13 @@ async def join_shared(token: str, claims: Claims, db: DbSession) -> WishlistDeta
         if wishlist.owner_id != caller:
             role = Role.VIEWER
             await _check_room(db, wishlist.id, caller)
+            # A member of a group the list is shared with joins too (the link's
+            # access outlasts the group's) but is told nothing new.
+            seen = await share_rows.is_viewer(db, wishlist.id, caller)
             share, created = await share_rows.add(
                 db, wishlist, via="link", email=None, viewer_id=caller
             )
-            if created:
+            if created and not seen:
                 await publishing.wishlist_shared(
                     db, wishlist, share_id=share.id, viewer_id=caller, via="link"
                 )

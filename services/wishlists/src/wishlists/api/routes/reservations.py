@@ -35,6 +35,7 @@ from wishlists.domain.access import require_viewer
 from wishlists.domain.errors import (
     AlreadyReserved,
     ItemNotFound,
+    ItemReceived,
     NoReservationOfYours,
     ReservationNotFound,
 )
@@ -70,7 +71,9 @@ async def reserve(
     claims: Claims,
     db: DbSession,
 ) -> ReservationOut:
-    """Reserves ``quantity`` units; 409 when fewer are left or the caller already holds some."""
+    """Reserves ``quantity`` units; 409 when fewer are left, the caller already holds some,
+    or the item was received. ``show_name``: whether the other viewers see the caller's name.
+    """
     me = claims.subject
     async with scope.for_user(db, me):
         reached = await reach(db, wishlist_id, me)
@@ -80,12 +83,16 @@ async def reserve(
         item = await item_rows.get(db, wishlist_id, item_id)
         if item is None:
             raise ItemNotFound()
+        if item.received_at is not None:
+            raise ItemReceived()
         if await reservation_rows.entry_on_item(db, item_id, me) is not None:
             raise AlreadyReserved()
         reserved = await reservation_rows.reserved_on(db, item_id)
         check_fits(item.quantity, reserved, body.quantity)
         try:
-            created = await reservation_rows.add(db, item, me, body.quantity)
+            created = await reservation_rows.add(
+                db, item, me, body.quantity, show_name=body.show_name
+            )
         except reservation_rows.ItemGone as exc:
             raise ItemNotFound() from exc
         if created is None:
@@ -145,12 +152,13 @@ async def my_reservations(claims: Claims, db: DbSession, page: PageParams) -> Re
 async def mark_purchased(
     reservation_id: uuid.UUID, body: ReservationPatch, claims: Claims, db: DbSession
 ) -> ReservationOut:
-    """Marks the reservation bought (or not); only its reserver finds it."""
+    """Marks the reservation bought (or not), shows or hides the reserver's name to the
+    other viewers; only its reserver finds it."""
     me = claims.subject
     async with scope.for_user(db, me):
         if await reservation_rows.entry(db, reservation_id, me) is None:
             raise ReservationNotFound()
-        await reservation_rows.set_purchased(db, reservation_id, me, body.purchased)
+        await reservation_rows.change(db, reservation_id, me, body.changes())
         entry = await reservation_rows.entry(db, reservation_id, me)
     assert entry is not None
     return _out(entry)

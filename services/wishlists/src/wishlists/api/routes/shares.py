@@ -46,14 +46,17 @@ async def share_by_email(
         await hold(db, wishlist_id)
         if await share_rows.count(db, wishlist_id) >= MAX_SHARES_PER_WISHLIST:
             raise LimitReached("shares per wishlist", MAX_SHARES_PER_WISHLIST)
+        # Someone who sees the list through a group gets a share of their own,
+        # which outlasts the group's, but no news: they saw it already.
+        seen = viewer is not None and await share_rows.is_viewer(db, wishlist_id, viewer)
         share, created = await share_rows.add(
             db, reached.wishlist, via="email", email=body.email, viewer_id=viewer
         )
-        if created and share.viewer_id is not None:
+        if created and share.viewer_id is not None and not seen:
             await publishing.wishlist_shared(
                 db, reached.wishlist, share_id=share.id, viewer_id=share.viewer_id, via="email"
             )
-        elif created and share.email is not None:
+        elif created and share.viewer_id is None and share.email is not None:
             # Only a new share invites: sharing again answers with the existing
             # one, and the address is not mailed twice.
             await publishing.share_invited(
@@ -80,8 +83,9 @@ async def list_shares(
 async def revoke_share(
     wishlist_id: uuid.UUID, share_id: uuid.UUID, claims: Claims, db: DbSession
 ) -> Response:
-    """The viewer loses access at once. Their reservations stay, still hidden from the
-    owner and still counted for the other viewers (the gift may be bought already).
+    """The viewer loses access at once, but for what a group they are in gives them.
+    Their reservations stay, still hidden from the owner and still counted for the
+    other viewers (the gift may be bought already).
     """
     async with scope.for_user(db, claims.subject):
         reached = await reach(db, wishlist_id, claims.subject)

@@ -68,7 +68,8 @@ async def list_shared_with_me(claims: Claims, db: DbSession, page: PageParams) -
 
 @router.get("/{wishlist_id}")
 async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, db: DbSession) -> WishlistDetailOut:
-    """The list with all its items; viewers also see how much of each is reserved."""
+    """The list with its items (received ones are in its archive); viewers also see how
+    much of each is reserved, and the suggestions (the owner only once revealed)."""
     async with scope.for_user(db, claims.subject):
         reached = await reach(db, wishlist_id, claims.subject)
         items = await item_rows.of_wishlist(db, wishlist_id)
