@@ -8,76 +8,24 @@ when a service is down, get a 503 to retry rather than half an export.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from live_platform import API, Person, Platform
 
 from wishlist_shared.testing.eventually import eventually
-from wishlist_shared.testing.stack import Stack
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(300)]
 
-API = "/api/v1"
-PASSWORD = "correct horse battery"
 EXPORT = f"{API}/me/export"
 IMPORT = f"{API}/wishlists/import"
-# Many requests from 127.0.0.1 within a minute are this test, not an abuser.
-GATEWAY_LIMITS = {"gateway": {"GATEWAY_RATE_LIMIT_REQUESTS": "100000"}}
 CONTENT = ("title", "url", "price", "currency", "image_url", "quantity", "priority", "notes")
 
 
-@dataclass
-class Person:
-    id: str
-    email: str
-    name: str
-    headers: dict[str, str]
-
-
-@dataclass
-class Platform:
-    stack: Stack
-    http: httpx.AsyncClient
-
-    async def person(self, name: str) -> Person:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        body = {"email": email, "password": PASSWORD, "display_name": name}
-        registered = await self.http.post(f"{API}/auth/register", json=body)
-        assert registered.status_code == 201, registered.text
-        login = await self.http.post(
-            f"{API}/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        return Person(registered.json()["id"], email, name, {"Authorization": f"Bearer {token}"})
-
-    async def ok(self, who: Person, method: str, path: str, body: Any = None) -> Any:
-        response = await self.http.request(method, f"{API}{path}", json=body, headers=who.headers)
-        assert response.status_code in (200, 201, 204), (method, path, response.text)
-        return response.json() if response.content else None
-
-    async def sees(self, who: Person, wishlist_id: str) -> bool:
-        response = await self.http.get(f"{API}/wishlists/{wishlist_id}", headers=who.headers)
-        return response.status_code == 200
-
-    async def share(self, owner: Person, wishlist_id: str, viewer: Person) -> None:
-        await self.ok(owner, "POST", f"/wishlists/{wishlist_id}/shares", {"email": viewer.email})
-        await eventually(lambda: self.sees(viewer, wishlist_id), message="the share never worked")
-
-    async def export(self, who: Person) -> httpx.Response:
-        return await self.http.get(EXPORT, headers=who.headers)
-
-
-@pytest.fixture
-async def platform(stack: Stack) -> AsyncIterator[Platform]:
-    await stack.start_platform(GATEWAY_LIMITS)
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=30) as http:
-        yield Platform(stack, http)
+async def export(platform: Platform, who: Person) -> httpx.Response:
+    return await platform.http.get(EXPORT, headers=who.headers)
 
 
 def content(item: dict[str, Any]) -> dict[str, Any]:
@@ -117,7 +65,7 @@ async def test_an_export_holds_everything_of_the_user_and_imports_back_equal(
 
     notifications = await eventually(told_of_the_share, timeout=30)
 
-    response = await platform.export(olga)
+    response = await export(platform, olga)
 
     assert response.status_code == 200, response.text
     today = datetime.now(UTC).date().isoformat()
@@ -193,10 +141,10 @@ async def test_a_service_down_is_a_503_to_retry_never_half_an_export(
 ) -> None:
     olga = await platform.person("Olga")
     await platform.ok(olga, "POST", "/wishlists", {"title": "Birthday"})
-    assert (await platform.export(olga)).status_code == 200
+    assert (await export(platform, olga)).status_code == 200
 
     await platform.stack.processes[down].stop()
-    response = await platform.export(olga)
+    response = await export(platform, olga)
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
@@ -209,7 +157,7 @@ async def test_a_service_down_is_a_503_to_retry_never_half_an_export(
     await platform.stack.ready()
 
     async def whole_again() -> bool:
-        return (await platform.export(olga)).status_code == 200
+        return (await export(platform, olga)).status_code == 200
 
     await eventually(whole_again, message="the export never came back")
 

@@ -7,17 +7,11 @@ a WebSocket.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from live_platform import API, GATEWAY_LIMITS, Person, Platform, receive
 
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.faults import TcpProxy
@@ -26,74 +20,11 @@ from wishlist_shared.testing.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.system
 
-API = "/api/v1"
-PASSWORD = "correct horse battery"
-RECEIVE_TIMEOUT = 15.0
-# Many requests from 127.0.0.1 within a minute are this test, not an abuser.
-GATEWAY_LIMITS = {"GATEWAY_RATE_LIMIT_REQUESTS": "100000"}
 
-
-@dataclass
-class Person:
-    id: str
-    email: str
-    headers: dict[str, str]
-
-
-@dataclass
-class Platform:
-    stack: Stack
-    http: httpx.AsyncClient
-
-    async def person(self, name: str) -> Person:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        body = {"email": email, "password": PASSWORD, "display_name": name}
-        registered = await self.http.post(f"{API}/auth/register", json=body)
-        assert registered.status_code == 201, registered.text
-        login = await self.http.post(
-            f"{API}/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        return Person(registered.json()["id"], email, {"Authorization": f"Bearer {token}"})
-
-    async def post(self, who: Person, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.http.post(f"{API}{path}", json=body, headers=who.headers)
-        assert response.status_code in (200, 201), response.text
-        result: dict[str, Any] = response.json()
-        return result
-
-    def socket(self, who: Person, **params: str) -> connect:
-        query = "&".join(f"{k}={v}" for k, v in params.items())
-        url = self.stack.url("gateway").replace("http://", "ws://") + "/ws?" + query
-        return connect(url, additional_headers=who.headers, open_timeout=10)
-
-    async def notifications(self, who: Person) -> list[dict[str, Any]]:
-        response = await self.http.get(f"{API}/notifications?limit=200", headers=who.headers)
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
-
-
-async def start(stack: Stack, rabbitmq_url: str | None = None) -> None:
-    overrides: dict[str, dict[str, str]] = {"gateway": GATEWAY_LIMITS}
-    if rabbitmq_url:
-        overrides |= {n: {f"{n.upper()}_RABBITMQ_URL": rabbitmq_url} for n in SERVICES}
-    await stack.start_platform(overrides)
-
-
-@pytest.fixture
-async def platform(stack: Stack) -> AsyncIterator[Platform]:
-    await start(stack)
-    async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=20) as http:
-        yield Platform(stack, http)
-
-
-async def receive(ws: ClientConnection) -> dict[str, Any]:
-    message = json.loads(await asyncio.wait_for(ws.recv(), RECEIVE_TIMEOUT))
-    assert message["type"] == "notification", message
-    notification: dict[str, Any] = message["notification"]
-    return notification
+async def start_through(stack: Stack, rabbitmq_url: str) -> None:
+    """Starts the platform with every service reaching RabbitMQ at ``rabbitmq_url``."""
+    overrides = {n: {f"{n.upper()}_RABBITMQ_URL": rabbitmq_url} for n in SERVICES}
+    await stack.start_platform(GATEWAY_LIMITS | overrides)
 
 
 async def shared_list(platform: Platform, owner: Person, *viewers: Person) -> str:
@@ -191,7 +122,7 @@ async def test_notifications_made_while_rabbitmq_is_unreachable_arrive_once_it_i
     await proxy.start()
     try:
         host = rabbit.netloc.split("@")[-1]
-        await start(stack, servers.rabbitmq_url.replace(host, f"127.0.0.1:{proxy.port}"))
+        await start_through(stack, servers.rabbitmq_url.replace(host, f"127.0.0.1:{proxy.port}"))
         async with httpx.AsyncClient(base_url=stack.url("gateway"), timeout=20) as http:
             platform = Platform(stack, http)
             owner, ann = await platform.person("Otto"), await platform.person("Ann")
