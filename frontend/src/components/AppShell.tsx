@@ -16,6 +16,7 @@ const NAV = [
   { href: "/wishlists", label: "My lists" },
   { href: "/shared-with-me", label: "Shared with me" },
   { href: "/reservations", label: "Shopping list" },
+  { href: "/groups", label: "Groups" },
 ];
 
 /**
@@ -29,7 +30,7 @@ function NavLink({ href, label }: { href: string; label: string }) {
   const section = useNavSection((s) => s.section);
   const active = section
     ? section === href
-    : pathname === href || (href === "/wishlists" && pathname.startsWith("/wishlists/"));
+    : pathname === href || ((href === "/wishlists" || href === "/groups") && pathname.startsWith(`${href}/`));
   return (
     <Link
       href={href}

@@ -23,7 +23,13 @@ function LiveUpdates() {
       const list = n.data.wishlist as { id?: string } | undefined;
       if (list?.id) void mutate(keys.wishlist(list.id));
       if (n.kind === "wishlist_shared") void refreshPaged(keys.sharedWithMe);
-      if (n.kind === "reserved_item_removed") void refreshPaged(keys.reservations);
+      if (n.kind === "reserved_item_removed" || n.kind === "item_received" || n.kind === "wishlist_revealed") void refreshPaged(keys.reservations);
+      if (list?.id && (n.kind === "item_received" || n.kind === "wishlist_revealed")) void refreshPaged(keys.archive(list.id));
+      if (n.kind === "added_to_group") {
+        const group = n.data.group as { id?: string } | undefined;
+        void refreshPaged(keys.groups);
+        if (group?.id) void mutate(keys.group(group.id));
+      }
     };
     const stop = startLive({ onNotification: (n, isNew) => isNew && touches(n) });
     return () => {

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useSWRConfig } from "swr";
 
 import { api, data } from "@/lib/api/client";
-import { keys } from "@/lib/api/hooks";
+import { keys, refreshPaged } from "@/lib/api/hooks";
 import { messageOf } from "@/lib/api/problems";
 import type { Item, ItemCreate, WishlistDetail } from "@/lib/api/types";
 
@@ -22,6 +22,7 @@ export function OwnerItems({ wishlist }: { wishlist: WishlistDetail }) {
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Item | null>(null);
   const [deleting, setDeleting] = useState<Item | null>(null);
+  const [receiving, setReceiving] = useState<Item | null>(null);
   const path = (itemId: string) => ({ params: { path: { wishlist_id: wishlist.id, item_id: itemId } } });
 
   const withItems = (items: WishlistDetail["items"]): WishlistDetail => ({ ...wishlist, items });
@@ -51,6 +52,21 @@ export function OwnerItems({ wishlist }: { wishlist: WishlistDetail }) {
       });
     } catch (error) {
       toastError(`Could not delete “${item.title}”: ${messageOf(error)}`);
+    }
+  }
+
+  async function markReceived(item: Item) {
+    setReceiving(null);
+    try {
+      await mutate(key, data(api.POST("/api/v1/wishlists/{wishlist_id}/items/{item_id}/received", path(item.id))).then(() => undefined), {
+        optimisticData: withItems(wishlist.items.filter((i) => i.id !== item.id)),
+        rollbackOnError: true,
+        populateCache: false,
+        revalidate: true,
+      });
+      void refreshPaged(keys.archive(wishlist.id));
+    } catch (error) {
+      toastError(`Could not mark “${item.title}” received: ${messageOf(error)}`);
     }
   }
 
@@ -108,6 +124,9 @@ export function OwnerItems({ wishlist }: { wishlist: WishlistDetail }) {
                   <Button size="sm" variant="secondary" onClick={() => setEditing(item)} aria-label={`Edit ${item.title}`}>
                     Edit
                   </Button>
+                  <Button size="sm" variant="secondary" onClick={() => setReceiving(item)} aria-label={`Mark ${item.title} received`}>
+                    Mark received
+                  </Button>
                   <Button size="sm" variant="ghost" onClick={() => setDeleting(item)} aria-label={`Delete ${item.title}`}>
                     Delete
                   </Button>
@@ -122,6 +141,15 @@ export function OwnerItems({ wishlist }: { wishlist: WishlistDetail }) {
       </Dialog>
       <Dialog open={editing !== null} title="Edit item" onClose={() => setEditing(null)}>
         {editing && <ItemForm initial={editing} submitLabel="Save" onSubmit={(values) => save(editing, values)} onCancel={() => setEditing(null)} />}
+      </Dialog>
+      <Dialog open={receiving !== null} title="Mark this item received?" onClose={() => setReceiving(null)}>
+        <p className="text-sm text-zinc-600 dark:text-zinc-400">“{receiving?.title}” leaves the list for its archive, where you and your friends can still see it.</p>
+        <div className="mt-6 flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setReceiving(null)}>
+            Cancel
+          </Button>
+          <Button onClick={() => receiving && void markReceived(receiving)}>Mark received</Button>
+        </div>
       </Dialog>
       <Dialog open={deleting !== null} title="Delete this item?" onClose={() => setDeleting(null)}>
         <p className="text-sm text-zinc-600 dark:text-zinc-400">“{deleting?.title}” will be removed from the list.</p>

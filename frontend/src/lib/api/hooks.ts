@@ -13,7 +13,7 @@ import { useSession } from "@/lib/auth/session";
 
 import { api, data } from "./client";
 import type { ApiError } from "./problems";
-import type { Page, Reservation, Share, Wishlist, WishlistDetail } from "./types";
+import type { ArchivedItem, Group, GroupDetail, GroupShare, Page, Reservation, Share, Wishlist, WishlistDetail } from "./types";
 
 export const keys = {
   myLists: ["wishlists", "mine"] as const,
@@ -23,6 +23,10 @@ export const keys = {
   reservations: ["reservations"] as const,
   publicList: (token: string) => ["shared", token] as const,
   emailPreferences: ["notifications", "email-preferences"] as const,
+  groups: ["groups"] as const,
+  group: (id: string) => ["group", id] as const,
+  wishlistGroups: (id: string) => ["wishlist", id, "groups"] as const,
+  archive: (id: string) => ["wishlist", id, "archive"] as const,
 };
 
 const PAGE_SIZE = 50;
@@ -118,5 +122,48 @@ export function useWishlist(id: string, config?: SWRConfiguration<WishlistDetail
 export function usePublicList(token: string) {
   return useSWR<WishlistDetail, ApiError>(keys.publicList(token), () =>
     data(api.GET("/api/v1/shared/{token}", { params: { path: { token } } })),
+  );
+}
+
+export function useGroups() {
+  return usePaged<Group>(
+    keys.groups,
+    (cursor) => data(api.GET("/api/v1/groups", { params: { query: { limit: PAGE_SIZE, cursor } } })),
+    useSignedIn(),
+  );
+}
+
+export function useGroup(id: string) {
+  const signedIn = useSignedIn();
+  return useSWR<GroupDetail, ApiError>(signedIn ? keys.group(id) : null, () =>
+    data(api.GET("/api/v1/groups/{group_id}", { params: { path: { group_id: id } } })),
+  );
+}
+
+/** The groups one of the caller's lists is shared with (its owner's view). */
+export function useWishlistGroups(id: string, enabled: boolean) {
+  return usePaged<GroupShare>(
+    keys.wishlistGroups(id),
+    (cursor) =>
+      data(
+        api.GET("/api/v1/wishlists/{wishlist_id}/groups", {
+          params: { path: { wishlist_id: id }, query: { limit: PAGE_SIZE, cursor } },
+        }),
+      ),
+    useSignedIn() && enabled,
+  );
+}
+
+/** A list's received items, most recently received first. */
+export function useArchive(id: string, enabled: boolean) {
+  return usePaged<ArchivedItem>(
+    keys.archive(id),
+    (cursor) =>
+      data(
+        api.GET("/api/v1/wishlists/{wishlist_id}/archive", {
+          params: { path: { wishlist_id: id }, query: { limit: PAGE_SIZE, cursor } },
+        }),
+      ),
+    useSignedIn() && enabled,
   );
 }

@@ -188,6 +188,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Groups
+         * @description The caller's groups, owned and joined, the most recently joined first.
+         */
+        get: operations["list_groups_api_v1_groups_get"];
+        put?: never;
+        /**
+         * Create Group
+         * @description A new group with the caller as its owner and only member.
+         */
+        post: operations["create_group_api_v1_groups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Group
+         * @description The group with its members (addresses for its owner only) and the lists shared with it.
+         */
+        get: operations["read_group_api_v1_groups__group_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Group
+         * @description The group goes; its members lose the access it gave (not access they have otherwise).
+         */
+        delete: operations["delete_group_api_v1_groups__group_id__delete"];
+        options?: never;
+        head?: never;
+        /** Rename Group */
+        patch: operations["rename_group_api_v1_groups__group_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Member
+         * @description Adds whoever registered with the address at once (they see the group's lists from
+         *     now on); otherwise invites the address: the membership is pending until someone
+         *     registers with it. Adding an address again answers 200 with what is there.
+         */
+        post: operations["add_member_api_v1_groups__group_id__members_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/members/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Leave Group
+         * @description The caller leaves the group: they lose the access it gave, and their lists leave it.
+         */
+        delete: operations["leave_group_api_v1_groups__group_id__members_me_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/groups/{group_id}/members/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Member
+         * @description The owner removes a member or withdraws an invitation; a member may remove themselves.
+         *
+         *     The member loses the access the group gave, and their lists leave the group.
+         */
+        delete: operations["remove_member_api_v1_groups__group_id__members__member_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/link-preview": {
         parameters: {
             query?: never;
@@ -401,7 +514,8 @@ export interface paths {
         head?: never;
         /**
          * Mark Purchased
-         * @description Marks the reservation bought (or not); only its reserver finds it.
+         * @description Marks the reservation bought (or not), shows or hides the reserver's name to the
+         *     other viewers; only its reserver finds it.
          */
         patch: operations["mark_purchased_api_v1_reservations__reservation_id__patch"];
         trace?: never;
@@ -524,7 +638,8 @@ export interface paths {
         };
         /**
          * Read Wishlist
-         * @description The list with all its items; viewers also see how much of each is reserved.
+         * @description The list with its items (received ones are in its archive); viewers also see how
+         *     much of each is reserved, and the suggestions (the owner only once revealed).
          */
         get: operations["read_wishlist_api_v1_wishlists__wishlist_id__get"];
         put?: never;
@@ -538,6 +653,73 @@ export interface paths {
         head?: never;
         /** Update Wishlist */
         patch: operations["update_wishlist_api_v1_wishlists__wishlist_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/wishlists/{wishlist_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Archive
+         * @description The list's received items, the most recently received first; the owner also sees
+         *     who gave each, for what a reveal uncovered.
+         */
+        get: operations["archive_api_v1_wishlists__wishlist_id__archive_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wishlists/{wishlist_id}/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Group Shares
+         * @description The groups the list is shared with, the most recent first.
+         */
+        get: operations["list_group_shares_api_v1_wishlists__wishlist_id__groups_get"];
+        put?: never;
+        /**
+         * Share With Group
+         * @description Shares the list with a group the caller is in; each member who could not see the
+         *     list before is told. Sharing again answers 200.
+         */
+        post: operations["share_with_group_api_v1_wishlists__wishlist_id__groups_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wishlists/{wishlist_id}/groups/{group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unshare With Group
+         * @description The list leaves the group; its members lose the access the group gave them (not
+         *     access they have another way).
+         */
+        delete: operations["unshare_with_group_api_v1_wishlists__wishlist_id__groups__group_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/wishlists/{wishlist_id}/items": {
@@ -586,6 +768,27 @@ export interface paths {
         patch: operations["update_item_api_v1_wishlists__wishlist_id__items__item_id__patch"];
         trace?: never;
     };
+    "/api/v1/wishlists/{wishlist_id}/items/{item_id}/received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Received
+         * @description Archives the item as received; its reservers are told. The same answer whatever
+         *     was reserved; marking it again changes nothing.
+         */
+        post: operations["mark_received_api_v1_wishlists__wishlist_id__items__item_id__received_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wishlists/{wishlist_id}/items/{item_id}/reservations": {
         parameters: {
             query?: never;
@@ -597,7 +800,8 @@ export interface paths {
         put?: never;
         /**
          * Reserve
-         * @description Reserves ``quantity`` units; 409 when fewer are left or the caller already holds some.
+         * @description Reserves ``quantity`` units; 409 when fewer are left, the caller already holds some,
+         *     or the item was received. ``show_name``: whether the other viewers see the caller's name.
          */
         post: operations["reserve_api_v1_wishlists__wishlist_id__items__item_id__reservations_post"];
         delete?: never;
@@ -650,6 +854,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/wishlists/{wishlist_id}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal
+         * @description Reveals the list: the owner sees who gave what and the suggestions; the reserved
+         *     items are archived as received. Refused (409) before the occasion without ``early``.
+         */
+        post: operations["reveal_api_v1_wishlists__wishlist_id__reveal_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/wishlists/{wishlist_id}/shares": {
         parameters: {
             query?: never;
@@ -689,13 +914,58 @@ export interface paths {
         post?: never;
         /**
          * Revoke Share
-         * @description The viewer loses access at once. Their reservations stay, still hidden from the
-         *     owner and still counted for the other viewers (the gift may be bought already).
+         * @description The viewer loses access at once, but for what a group they are in gives them.
+         *     Their reservations stay, still hidden from the owner and still counted for the
+         *     other viewers (the gift may be bought already).
          */
         delete: operations["revoke_share_api_v1_wishlists__wishlist_id__shares__share_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wishlists/{wishlist_id}/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suggest Item
+         * @description Suggests an item for the list: the other viewers are told, its owner never is.
+         */
+        post: operations["suggest_item_api_v1_wishlists__wishlist_id__suggestions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wishlists/{wishlist_id}/suggestions/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Suggestion
+         * @description Deletes the caller's own suggestion; viewers who had reserved it are told.
+         */
+        delete: operations["delete_suggestion_api_v1_wishlists__wishlist_id__suggestions__item_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Suggestion
+         * @description Changes the caller's own suggestion; the other viewers are told.
+         */
+        patch: operations["update_suggestion_api_v1_wishlists__wishlist_id__suggestions__item_id__patch"];
         trace?: never;
     };
 }
@@ -708,6 +978,16 @@ export interface components {
          */
         AccountExport: {
             account: components["schemas"]["UserOut"];
+        };
+        /**
+         * ArchivePage
+         * @description Received items: for the owner with ``given_by``, for viewers without.
+         */
+        ArchivePage: {
+            /** Items */
+            items: (components["schemas"]["RevealedItemOut"] | components["schemas"]["ItemOut"])[];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** ChangePasswordRequest */
         ChangePasswordRequest: {
@@ -733,7 +1013,7 @@ export interface components {
              * Kinds
              * @default []
              */
-            kinds: ("wishlist_shared" | "item_added" | "item_reserved" | "reserved_item_removed")[];
+            kinds: ("wishlist_shared" | "item_added" | "item_reserved" | "reserved_item_removed" | "added_to_group" | "item_suggested" | "item_received" | "wishlist_revealed")[];
         };
         /**
          * ExportEnvelope
@@ -857,6 +1137,164 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * GiftOut
+         * @description Who reserved a revealed item, as its owner sees it after the reveal.
+         */
+        GiftOut: {
+            /** Display Name */
+            display_name: string | null;
+            /** Purchased */
+            purchased: boolean;
+            /** Quantity */
+            quantity: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
+        /** GroupCreate */
+        GroupCreate: {
+            /** Name */
+            name: string;
+        };
+        /** GroupDetailOut */
+        GroupDetailOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Member Count */
+            member_count: number;
+            /** Members */
+            members: components["schemas"]["MemberOut"][];
+            /** Name */
+            name: string;
+            /** Owner Display Name */
+            owner_display_name: string | null;
+            /**
+             * Owner Id
+             * Format: uuid
+             */
+            owner_id: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "owner" | "member";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Wishlists */
+            wishlists: components["schemas"]["GroupWishlistOut"][];
+        };
+        /** GroupOut */
+        GroupOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Member Count */
+            member_count: number;
+            /** Name */
+            name: string;
+            /** Owner Display Name */
+            owner_display_name: string | null;
+            /**
+             * Owner Id
+             * Format: uuid
+             */
+            owner_id: string;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "owner" | "member";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** GroupPage */
+        GroupPage: {
+            /** Items */
+            items: components["schemas"]["GroupOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** GroupPatch */
+        GroupPatch: {
+            /** Name */
+            name?: string | null;
+        };
+        /** GroupShareCreate */
+        GroupShareCreate: {
+            /**
+             * Group Id
+             * Format: uuid
+             */
+            group_id: string;
+        };
+        /**
+         * GroupShareOut
+         * @description A group the list is shared with.
+         */
+        GroupShareOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Group Id
+             * Format: uuid
+             */
+            group_id: string;
+            /** Name */
+            name: string;
+        };
+        /** GroupSharePage */
+        GroupSharePage: {
+            /** Items */
+            items: components["schemas"]["GroupShareOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** GroupWishlistOut */
+        GroupWishlistOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Occasion Date */
+            occasion_date: string | null;
+            /** Owner Display Name */
+            owner_display_name: string | null;
+            /**
+             * Owner Id
+             * Format: uuid
+             */
+            owner_id: string;
+            /** Title */
+            title: string;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -919,6 +1357,9 @@ export interface components {
             priority: number;
             /** Quantity */
             quantity: number;
+            /** Received At */
+            received_at: string | null;
+            suggested_by: components["schemas"]["PersonOut"] | null;
             /** Title */
             title: string;
             /**
@@ -1011,6 +1452,54 @@ export interface components {
              */
             refresh_token?: string | null;
         };
+        /** MemberCreate */
+        MemberCreate: {
+            /** Email */
+            email: string;
+        };
+        /** MemberOut */
+        MemberOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Joined At */
+            joined_at: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "owner" | "member";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "active";
+            /** User Id */
+            user_id: string | null;
+        };
+        /** NamedReservationOut */
+        NamedReservationOut: {
+            /** Display Name */
+            display_name: string | null;
+            /** Quantity */
+            quantity: number;
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+        };
         /**
          * Notification
          * @description A notification as clients see it, by REST and pushed on a socket alike.
@@ -1072,6 +1561,16 @@ export interface components {
             /** Email */
             email: string;
         };
+        /** PersonOut */
+        PersonOut: {
+            /** Display Name */
+            display_name: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+        };
         /**
          * Problem
          * @description An error, as RFC 9457 problem details.
@@ -1107,6 +1606,11 @@ export interface components {
              * @default 1
              */
             quantity: number;
+            /**
+             * Show Name
+             * @default false
+             */
+            show_name: boolean;
         };
         /**
          * ReservationOut
@@ -1133,6 +1637,8 @@ export interface components {
             purchased: boolean;
             /** Quantity */
             quantity: number;
+            /** Show Name */
+            show_name: boolean;
             /**
              * Updated At
              * Format: date-time
@@ -1155,7 +1661,74 @@ export interface components {
         /** ReservationPatch */
         ReservationPatch: {
             /** Purchased */
-            purchased: boolean;
+            purchased?: boolean | null;
+            /** Show Name */
+            show_name?: boolean | null;
+        };
+        /** RevealOut */
+        RevealOut: {
+            /** Received */
+            received: components["schemas"]["RevealedItemOut"][];
+            /**
+             * Revealed At
+             * Format: date-time
+             */
+            revealed_at: string;
+            /** Suggestions */
+            suggestions: components["schemas"]["ItemOut"][];
+            wishlist: components["schemas"]["WishlistOut"];
+        };
+        /** RevealRequest */
+        RevealRequest: {
+            /**
+             * Early
+             * @default false
+             */
+            early: boolean;
+            /** Next Occasion Date */
+            next_occasion_date?: string | null;
+        };
+        /**
+         * RevealedItemOut
+         * @description An item of the owner's archive or reveal, with who gave it (once revealed).
+         */
+        RevealedItemOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string | null;
+            /** Given By */
+            given_by: components["schemas"]["GiftOut"][];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Image Url */
+            image_url: string | null;
+            /** Notes */
+            notes: string | null;
+            /** Price */
+            price: string | null;
+            /** Priority */
+            priority: number;
+            /** Quantity */
+            quantity: number;
+            /** Received At */
+            received_at: string | null;
+            suggested_by: components["schemas"]["PersonOut"] | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Url */
+            url: string | null;
         };
         /** ShareCreate */
         ShareCreate: {
@@ -1312,10 +1885,15 @@ export interface components {
             priority: number;
             /** Quantity */
             quantity: number;
+            /** Received At */
+            received_at: string | null;
+            /** Reserved By */
+            reserved_by: components["schemas"]["NamedReservationOut"][];
             /** Reserved By Me */
             reserved_by_me: boolean;
             /** Reserved Quantity */
             reserved_quantity: number;
+            suggested_by: components["schemas"]["PersonOut"] | null;
             /** Title */
             title: string;
             /**
@@ -1363,6 +1941,8 @@ export interface components {
              * Format: uuid
              */
             owner_id: string;
+            /** Revealed At */
+            revealed_at: string | null;
             /** Title */
             title: string;
             /**
@@ -1394,6 +1974,8 @@ export interface components {
              * Format: uuid
              */
             owner_id: string;
+            /** Revealed At */
+            revealed_at: string | null;
             /** Title */
             title: string;
             /**
@@ -1848,6 +2430,341 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["UserOut"];
                 };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_groups_api_v1_groups_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupPage"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_group_api_v1_groups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_group_api_v1_groups__group_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDetailOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_group_api_v1_groups__group_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rename_group_api_v1_groups__group_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_member_api_v1_groups__group_id__members_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberCreate"];
+            };
+        };
+        responses: {
+            /** @description Already a member or invited */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leave_group_api_v1_groups__group_id__members_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_member_api_v1_groups__group_id__members__member_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation failed */
             422: {
@@ -2705,6 +3622,184 @@ export interface operations {
             };
         };
     };
+    archive_api_v1_wishlists__wishlist_id__archive_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                wishlist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchivePage"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_group_shares_api_v1_wishlists__wishlist_id__groups_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                wishlist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupSharePage"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    share_with_group_api_v1_wishlists__wishlist_id__groups_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupShareCreate"];
+            };
+        };
+        responses: {
+            /** @description Already shared with the group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupShareOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupShareOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unshare_with_group_api_v1_wishlists__wishlist_id__groups__group_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     add_item_api_v1_wishlists__wishlist_id__items_post: {
         parameters: {
             query?: never;
@@ -2803,6 +3898,47 @@ export interface operations {
                 "application/json": components["schemas"]["ItemPatch"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_received_api_v1_wishlists__wishlist_id__items__item_id__received_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -2995,6 +4131,50 @@ export interface operations {
             };
         };
     };
+    reveal_api_v1_wishlists__wishlist_id__reveal_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevealRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevealOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_shares_api_v1_wishlists__wishlist_id__shares_get: {
         parameters: {
             query?: {
@@ -3109,6 +4289,134 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    suggest_item_api_v1_wishlists__wishlist_id__suggestions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewerItemOut"];
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_suggestion_api_v1_wishlists__wishlist_id__suggestions__item_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_suggestion_api_v1_wishlists__wishlist_id__suggestions__item_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                wishlist_id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewerItemOut"];
+                };
             };
             /** @description Validation failed */
             422: {

@@ -21,6 +21,16 @@ export type EmailPreferences = Schemas["EmailPreferences"];
 export type EmailKind = EmailPreferences["kinds"][number];
 export type LinkPreview = Schemas["LinkPreviewOut"];
 export type ImportResult = Schemas["ImportResult"];
+export type Group = Schemas["GroupOut"];
+export type GroupDetail = Schemas["GroupDetailOut"];
+export type GroupMember = Schemas["MemberOut"];
+export type GroupWishlist = Schemas["GroupWishlistOut"];
+export type GroupShare = Schemas["GroupShareOut"];
+export type Reserver = ViewerItem["reserved_by"][number];
+export type Reveal = Schemas["RevealOut"];
+export type ReceivedItem = Reveal["received"][number];
+export type Giver = ReceivedItem["given_by"][number];
+export type ArchivedItem = Schemas["ArchivePage"]["items"][number];
 
 export interface Page<T> {
   items: T[];

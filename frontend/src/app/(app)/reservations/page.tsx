@@ -15,11 +15,11 @@ import { formatDate, formatPrice } from "@/lib/format";
 export default function ShoppingListPage() {
   const reservations = useReservations();
 
-  async function setPurchased(target: Reservation, purchased: boolean) {
-    const next = reservations.items.map((r) => (r.id === target.id ? { ...r, purchased } : r));
+  async function change(target: Reservation, patch: { purchased: boolean } | { show_name: boolean }) {
+    const next = reservations.items.map((r) => (r.id === target.id ? { ...r, ...patch } : r));
     try {
       await reservations.mutate(
-        data(api.PATCH("/api/v1/reservations/{reservation_id}", { params: { path: { reservation_id: target.id } }, body: { purchased } })).then(() => undefined),
+        data(api.PATCH("/api/v1/reservations/{reservation_id}", { params: { path: { reservation_id: target.id } }, body: patch })).then(() => undefined),
         { optimisticData: [{ items: next, next_cursor: null }] as Page<Reservation>[], rollbackOnError: true, populateCache: false, revalidate: true },
       );
     } catch (error) {
@@ -59,7 +59,8 @@ export default function ShoppingListPage() {
                   id={`bought-${r.id}`}
                   type="checkbox"
                   checked={r.purchased}
-                  onChange={(e) => void setPurchased(r, e.target.checked)}
+                  onChange={(e) => void change(r, { purchased: e.target.checked })}
+                  aria-label={`Bought ${r.item.title}`}
                   className="size-5 shrink-0 rounded accent-accent-600"
                 />
                 <div className="min-w-0 flex-1">
@@ -74,6 +75,16 @@ export default function ShoppingListPage() {
                     </Link>
                     {date && ` · ${date}`}
                   </p>
+                  <label className="mt-1 flex w-fit items-center gap-1.5 text-xs text-zinc-600 dark:text-zinc-400">
+                    <input
+                      type="checkbox"
+                      checked={r.show_name}
+                      onChange={(e) => void change(r, { show_name: e.target.checked })}
+                      className="size-3.5 rounded accent-accent-600"
+                      aria-label={`Show my name on ${r.item.title} to other viewers`}
+                    />
+                    Show my name to other viewers
+                  </label>
                 </div>
                 <div className="flex shrink-0 flex-col items-end gap-1">
                   {price && <span className="text-sm font-medium">{price}</span>}

@@ -10,7 +10,10 @@ import { Button } from "@/components/ui/Button";
 import { Dialog } from "@/components/ui/Dialog";
 import { ErrorState, SkeletonList } from "@/components/ui/States";
 import { toastError } from "@/components/ui/Toasts";
+import { Archive } from "@/components/wishlists/Archive";
+import { GroupSharing } from "@/components/wishlists/GroupSharing";
 import { OwnerItems } from "@/components/wishlists/OwnerItems";
+import { RevealDialog } from "@/components/wishlists/Reveal";
 import { SharingPanel } from "@/components/wishlists/SharingPanel";
 import { ViewerItems } from "@/components/wishlists/ViewerItems";
 import { WishlistForm } from "@/components/wishlists/WishlistForm";
@@ -19,6 +22,33 @@ import { keys, refreshPaged, useWishlist } from "@/lib/api/hooks";
 import { messageOf } from "@/lib/api/problems";
 import { useSession } from "@/lib/auth/session";
 import { formatDate } from "@/lib/format";
+
+type Tab = "items" | "archive";
+
+function Tabs({ tab, onChange }: { tab: Tab; onChange: (tab: Tab) => void }) {
+  const tabs: { value: Tab; label: string }[] = [
+    { value: "items", label: "Items" },
+    { value: "archive", label: "Archive" },
+  ];
+  return (
+    <div role="tablist" aria-label="List views" className="mb-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-800">
+      {tabs.map((t) => (
+        <button
+          key={t.value}
+          type="button"
+          role="tab"
+          aria-selected={tab === t.value}
+          onClick={() => onChange(t.value)}
+          className={`-mb-px border-b-2 px-3 py-2 text-sm font-medium ${
+            tab === t.value ? "border-accent-600 text-zinc-900 dark:text-white" : "border-transparent text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-white"
+          }`}
+        >
+          {t.label}
+        </button>
+      ))}
+    </div>
+  );
+}
 
 export default function WishlistPage() {
   const { id } = useParams<{ id: string }>();
@@ -29,6 +59,8 @@ export default function WishlistPage() {
   const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteBusy, setDeleteBusy] = useState(false);
+  const [revealing, setRevealing] = useState(false);
+  const [tab, setTab] = useState<Tab>("items");
   const viewing = wishlist.data && me ? wishlist.data.owner_id !== me.id : false;
 
   useEffect(() => {
@@ -60,6 +92,7 @@ export default function WishlistPage() {
       {!isOwner && <span>{w.owner_display_name ?? "A former member"}’s list</span>}
       {!isOwner && date && <span aria-hidden="true"> · </span>}
       {date && <span>{date}</span>}
+      {isOwner && w.revealed_at && <span>{date ? " · " : ""}Last revealed {formatDate(w.revealed_at)}</span>}
       {w.description && <p className="mt-2 max-w-2xl whitespace-pre-line text-zinc-700 dark:text-zinc-300">{w.description}</p>}
     </>
   );
@@ -85,6 +118,7 @@ export default function WishlistPage() {
         actions={
           isOwner && (
             <>
+              <Button onClick={() => setRevealing(true)}>Reveal</Button>
               <Button variant="secondary" onClick={() => setEditing(true)}>
                 Edit list
               </Button>
@@ -98,16 +132,24 @@ export default function WishlistPage() {
       {isOwner ? (
         // min-w-0: a long email in the sharing panel must shrink, not widen the page.
         <div className="grid grid-cols-1 gap-6 lg:grid-cols-[minmax(0,1fr)_20rem]">
-          <OwnerItems wishlist={w} />
+          <div className="min-w-0">
+            <Tabs tab={tab} onChange={setTab} />
+            {tab === "items" ? <OwnerItems wishlist={w} /> : <Archive wishlist={w} />}
+          </div>
           <aside className="min-w-0">
             <SharingPanel wishlist={w} />
+            <GroupSharing wishlist={w} />
           </aside>
         </div>
       ) : (
-        <ViewerItems wishlist={w} />
+        <>
+          <Tabs tab={tab} onChange={setTab} />
+          {tab === "items" ? <ViewerItems wishlist={w} /> : <Archive wishlist={w} />}
+        </>
       )}
       {isOwner && (
         <>
+          <RevealDialog wishlist={w} open={revealing} onClose={() => setRevealing(false)} />
           <Dialog open={editing} title="Edit list" onClose={() => setEditing(false)}>
             <WishlistForm
               initial={w}
