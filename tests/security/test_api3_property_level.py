@@ -25,20 +25,20 @@ USER = {"id", "email", "display_name", "created_at"}
 TOKENS = {"access_token", "refresh_token", "token_type", "expires_in"}
 WISHLIST = {
     "id", "owner_id", "owner_display_name", "title", "description", "occasion_date",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "revealed_at",
 }  # fmt: skip
 ITEM = {
     "id", "title", "url", "price", "currency", "image_url", "quantity", "priority", "notes",
-    "created_at", "updated_at",
+    "created_at", "updated_at", "suggested_by", "received_at",
 }  # fmt: skip
-VIEWERS_ITEM = ITEM | {"reserved_quantity", "reserved_by_me"}
+VIEWERS_ITEM = ITEM | {"reserved_quantity", "reserved_by_me", "reserved_by"}
 SHARE = {
     "id", "wishlist_id", "email", "status", "viewer_id", "viewer_display_name", "via",
     "created_at", "activated_at",
 }  # fmt: skip
 RESERVATION = {
-    "id", "item_id", "wishlist_id", "quantity", "purchased", "created_at", "updated_at",
-    "item", "wishlist",
+    "id", "item_id", "wishlist_id", "quantity", "purchased", "show_name", "created_at",
+    "updated_at", "item", "wishlist",
 }  # fmt: skip
 NOTIFICATION = {"id", "kind", "created_at", "read", "data"}
 PAGE = {"items", "next_cursor"}

@@ -118,7 +118,9 @@ async def test_every_process_exports_what_the_dashboards_and_alerts_watch(
     async def settled() -> dict[str, str]:
         texts = {name: await scrape(stack, name) for name in SERVICES}
         handled = samples(
-            texts["notifier"], "consumer_messages_handled_total", queue="notifier.wishlist_shared"
+            texts["notifier"],
+            "consumer_messages_handled_total",
+            queue="notifier.wishlist_shared_v2",
         )
         sampled = samples(texts["wishlists"], "outbox_pending_events", outbox="wishlists")
         return texts if handled and sampled else {}
@@ -143,6 +145,6 @@ async def test_every_process_exports_what_the_dashboards_and_alerts_watch(
     assert total(wishlists, "http_requests_total", **shares, status="201") == 1
 
     notifier = texts["notifier"]
-    assert total(notifier, "consumer_messages_handled_total", queue="notifier.wishlist_shared") == 1
+    assert total(notifier, "consumer_messages_handled_total", queue="notifier.wishlist_shared_v2") == 1
     # The notifier's outbox holds pushes: the one the socket got was published.
     assert total(notifier, "outbox_events_published_total", outbox="notifier") >= 1

@@ -25,7 +25,7 @@ const NAV = [
  */
 export const useNavSection = create<{ section: string | null }>()(() => ({ section: null }));
 
-function NavLink({ href, label }: { href: string; label: string }) {
+function NavLink({ href, label, compact = false }: { href: string; label: string; compact?: boolean }) {
   const pathname = usePathname();
   const section = useNavSection((s) => s.section);
   const active = section
@@ -35,7 +35,9 @@ function NavLink({ href, label }: { href: string; label: string }) {
     <Link
       href={href}
       aria-current={active ? "page" : undefined}
-      className={`whitespace-nowrap rounded-lg px-3 py-2 text-sm font-medium ${
+      // Compact: the phone's row of four, where a label may take two lines
+      // rather than push "Groups" off the screen.
+      className={`rounded-lg py-2 font-medium ${compact ? "flex items-center justify-center px-1 text-center text-xs leading-tight" : "whitespace-nowrap px-3 text-sm"} ${
         active ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-white" : "text-zinc-600 hover:text-zinc-900 dark:text-zinc-400 dark:hover:text-white"
       }`}
     >
@@ -94,9 +96,9 @@ export function AppShell({ children }: { children: ReactNode }) {
             </button>
           </div>
         </div>
-        <nav aria-label="Main" className="mx-auto flex max-w-5xl gap-1 overflow-x-auto px-2 pb-2 md:hidden">
+        <nav aria-label="Main" className="mx-auto grid max-w-5xl grid-cols-4 gap-1 px-2 pb-2 md:hidden">
           {NAV.map((n) => (
-            <NavLink key={n.href} {...n} />
+            <NavLink key={n.href} {...n} compact />
           ))}
         </nav>
       </header>
