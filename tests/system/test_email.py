@@ -28,7 +28,16 @@ API = "/api/v1"
 PASSWORD = "correct horse battery"
 WEB = "http://web.test"
 RESET_TTL_SECONDS = 12
-EVERY_KIND = ["wishlist_shared", "item_added", "item_reserved", "reserved_item_removed"]
+EVERY_KIND = [
+    "wishlist_shared",
+    "item_added",
+    "item_reserved",
+    "reserved_item_removed",
+    "added_to_group",
+    "item_suggested",
+    "item_received",
+    "wishlist_revealed",
+]
 
 
 @dataclass
@@ -116,6 +125,35 @@ async def test_an_invited_address_gets_a_link_and_registering_with_it_shows_the_
         return [w["id"] for w in page["items"]] == [wishlist["id"]]
 
     await eventually(sees_it, timeout=30, message="the shared list never appeared")
+
+
+async def test_a_group_invitation_is_mailed_and_registering_joins_the_group_and_its_lists(
+    platform: Platform,
+) -> None:
+    owner = await platform.register("Ana")
+    group = await platform.ok(owner, "POST", "/groups", {"name": "Family"})
+    wishlist = await platform.ok(owner, "POST", "/wishlists", {"title": "Birthday"})
+    await platform.ok(
+        owner, "POST", f"/wishlists/{wishlist['id']}/groups", {"group_id": group["id"]}
+    )
+    invited = f"cousin-{uuid.uuid4().hex[:6]}@example.com"
+    await platform.ok(owner, "POST", f"/groups/{group['id']}/members", {"email": invited})
+
+    (invitation,) = await platform.sink.wait_for(invited)
+    assert invitation.subject == "Ana invited you to the group \u201cFamily\u201d"
+    link = only_link(invitation, "/register")
+    (address,) = parse_qs(urlsplit(link).query)["email"]
+
+    cousin = await platform.register("Cousin", address)
+
+    async def in_the_group() -> bool:
+        groups = await platform.ok(cousin, "GET", "/groups")
+        lists = await platform.ok(cousin, "GET", "/wishlists/shared-with-me")
+        return [g["id"] for g in groups["items"]] == [group["id"]] and [
+            w["id"] for w in lists["items"]
+        ] == [wishlist["id"]]
+
+    await eventually(in_the_group, timeout=30, message="the invitation never made a member")
 
 
 async def test_a_password_reset_by_email_replaces_the_password_and_ends_sessions(

@@ -145,6 +145,8 @@ async def test_every_process_exports_what_the_dashboards_and_alerts_watch(
     assert total(wishlists, "http_requests_total", **shares, status="201") == 1
 
     notifier = texts["notifier"]
-    assert total(notifier, "consumer_messages_handled_total", queue="notifier.wishlist_shared_v2") == 1
+    assert (
+        total(notifier, "consumer_messages_handled_total", queue="notifier.wishlist_shared_v2") == 1
+    )
     # The notifier's outbox holds pushes: the one the socket got was published.
     assert total(notifier, "outbox_events_published_total", outbox="notifier") >= 1
