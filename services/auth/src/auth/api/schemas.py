@@ -15,6 +15,7 @@ from auth.domain.users import (
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
     User,
+    valid_display_name,
     valid_email,
 )
 
@@ -30,6 +31,7 @@ DisplayName = Annotated[
         min_length=DISPLAY_NAME_MIN_LENGTH,
         max_length=DISPLAY_NAME_MAX_LENGTH,
     ),
+    AfterValidator(valid_display_name),
 ]
 RegisteredEmail = Annotated[str, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(valid_email)]
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=512)]

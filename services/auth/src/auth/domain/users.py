@@ -33,6 +33,17 @@ def canonical_email(raw: str) -> str:
     return unicodedata.normalize("NFC", raw.strip()).lower()
 
 
+def valid_display_name(name: str) -> str:
+    """The name as given; ``ValueError`` for a control character.
+
+    PostgreSQL text cannot hold NUL, and a line break in a name would break
+    the lines it is shown on, mail subjects included.
+    """
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        raise ValueError("must not contain control characters such as line breaks")
+    return name
+
+
 def valid_email(raw: str) -> str:
     """The canonical form of an address fit to register; ``ValueError`` otherwise."""
     email = canonical_email(raw)

@@ -62,6 +62,13 @@ async def test_passwords_and_names_beyond_their_bounds_are_422(auth: AuthApi) ->
         "body.password",
         "body.display_name",
     }
+    for name in ("Nul\x00byte", "Two\nlines", "Tab\there"):
+        control = await auth.http.post(
+            "/api/v1/auth/register",
+            json={"email": "c@example.com", "password": "p" * 8, "display_name": name},
+        )
+        assert control.status_code == 422, name
+        assert [e["field"] for e in control.json()["errors"]] == ["body.display_name"]
     at_the_bounds = await auth.http.post(
         "/api/v1/auth/register",
         json={"email": "c@example.com", "password": "p" * 128, "display_name": "n" * 80},
@@ -107,7 +114,7 @@ async def test_patch_me_changes_the_display_name(auth: AuthApi) -> None:
 async def test_patch_me_refuses_an_empty_or_overlong_name(auth: AuthApi) -> None:
     account = await auth.register()
     access = (await auth.tokens(account))["access_token"]
-    for name in ("", "x" * 81):
+    for name in ("", "x" * 81, "Eve\x00", "Eve\r\nBcc: x@example.com"):
         response = await auth.http.patch(
             "/api/v1/auth/me", json={"display_name": name}, headers=auth.bearer(access)
         )
