@@ -31,6 +31,7 @@ from notifier.db import notifications as notification_rows
 from notifier.db.tables import inbox
 from notifier.domain import emails as texts
 from notifier.domain import notifications as rules
+from notifier.domain.emails import Email
 from notifier.domain.notifications import Notification, Planned
 from notifier.settings import Settings
 from wishlist_shared.events import (
@@ -203,47 +204,51 @@ class Consumers:
     async def share_invited(self, envelope: Envelope[ShareInvited]) -> None:
         """Mails the invitation to an address without an account (always: no preferences)."""
         invite = envelope.payload
+        await self._invite(
+            envelope,
+            "share_invited",
+            owner_id=invite.wishlist.owner_id,
+            address=invite.email,
+            email=texts.invitation(invite, self.settings.web_url),
+        )
+
+    async def group_invited(self, envelope: Envelope[GroupInvited]) -> None:
+        """Mails a group invitation to an address without an account, as a list's."""
+        invite = envelope.payload
+        await self._invite(
+            envelope,
+            "group_invited",
+            owner_id=invite.group.owner_id,
+            address=invite.email,
+            email=texts.group_invitation(invite, self.settings.web_url),
+        )
+
+    async def _invite(
+        self,
+        envelope: Envelope[Any],
+        purpose: str,
+        *,
+        owner_id: uuid.UUID,
+        address: str,
+        email: Email,
+    ) -> None:
         async with self.sessions() as session, session.begin():
-            if not await self._claim(session, "share_invited", envelope):
+            if not await self._claim(session, purpose, envelope):
                 return
             if not self.mail:
                 log.warning("event %s: invitation not mailed (email is off)", envelope.id)
                 return
-            if await notification_rows.deleted_among(session, [invite.wishlist.owner_id]):
-                # The owner is gone, and with them the list and its share.
+            if await notification_rows.deleted_among(session, [owner_id]):
+                # Who invited is gone, and with them the list or group invited to.
                 return
             queued = await email_rows.queue(
                 session,
                 event_id=envelope.id,
-                recipient=invite.email.strip().lower(),
+                recipient=address.strip().lower(),
                 user_id=None,
                 kind="invitation",
-                to_address=invite.email,
-                email=texts.invitation(invite, self.settings.web_url),
-            )
-        if queued:
-            self.emails_queued()
-
-    async def group_invited(self, envelope: Envelope[GroupInvited]) -> None:
-        """Mails a group invitation to an address without an account, as :meth:`share_invited`."""
-        invite = envelope.payload
-        async with self.sessions() as session, session.begin():
-            if not await self._claim(session, "group_invited", envelope):
-                return
-            if not self.mail:
-                log.warning("event %s: group invitation not mailed (email is off)", envelope.id)
-                return
-            if await notification_rows.deleted_among(session, [invite.group.owner_id]):
-                # The group's owner is gone, and with them the group.
-                return
-            queued = await email_rows.queue(
-                session,
-                event_id=envelope.id,
-                recipient=invite.email.strip().lower(),
-                user_id=None,
-                kind="invitation",
-                to_address=invite.email,
-                email=texts.group_invitation(invite, self.settings.web_url),
+                to_address=address,
+                email=email,
             )
         if queued:
             self.emails_queued()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -148,11 +147,6 @@ async def add(
     return to_item(row)
 
 
-def merged(item: Item, changes: dict[str, Any]) -> Item:
-    """The item as it would be with ``changes`` applied (to check rules across fields)."""
-    return replace(item, **changes)
-
-
 async def change(
     session: AsyncSession, wishlist_id: uuid.UUID, item_id: uuid.UUID, changes: dict[str, Any]
 ) -> Item | None:
@@ -218,11 +212,9 @@ async def forget_suggester(session: AsyncSession, user_id: uuid.UUID) -> None:
 # --- a reveal ------------------------------------------------------------------
 
 
-async def reveal_reserved(session: AsyncSession, wishlist_id: uuid.UUID) -> list[uuid.UUID]:
+async def reveal_reserved(session: AsyncSession, wishlist_id: uuid.UUID) -> None:
     """Archives every item of the list with a reservation not yet revealed, and stamps
     it and those reservations revealed. Run elevated: it reads reservations.
-
-    Returns the ids of the items revealed.
     """
     R = ReservationRecord  # noqa: N806 - reads as the table it stands for
     reserved = (
@@ -246,7 +238,6 @@ async def reveal_reserved(session: AsyncSession, wishlist_id: uuid.UUID) -> list
             .where(R.item_id.in_(revealed), R.revealed_at.is_(None))
             .values(revealed_at=func.now())
         )
-    return revealed
 
 
 async def reveal_suggestions(session: AsyncSession, wishlist_id: uuid.UUID) -> None:

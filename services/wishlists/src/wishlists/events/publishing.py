@@ -176,6 +176,16 @@ async def item_updated(
     )
 
 
+def _reservers_among_viewers(
+    wishlist: Wishlist, viewers: Iterable[uuid.UUID], reservers: Iterable[uuid.UUID]
+) -> tuple[tuple[uuid.UUID, ...], tuple[uuid.UUID, ...]]:
+    """The list's viewers, and those of them who reserved the item: a reserver who no
+    longer views the list lost sight of it when their share ended, and is not told."""
+    seeing = recipients(wishlist.owner_id, viewers)
+    visible = set(seeing)
+    return seeing, recipients(wishlist.owner_id, (r for r in reservers if r in visible))
+
+
 async def item_deleted(
     session: AsyncSession,
     wishlist: Wishlist,
@@ -189,7 +199,7 @@ async def item_deleted(
     Reservers who are no longer viewers are not told: they lost sight of the
     list when their share was revoked.
     """
-    seeing = recipients(wishlist.owner_id, viewers)
+    seeing, told = _reservers_among_viewers(wishlist, viewers, reservers)
     await add_event(
         session,
         outbox,
@@ -197,7 +207,7 @@ async def item_deleted(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
             viewer_ids=seeing,
-            recipient_ids=recipients(wishlist.owner_id, (r for r in reservers if r in set(seeing))),
+            recipient_ids=told,
         ),
     )
 
@@ -291,7 +301,7 @@ async def item_received(
     reservers: Iterable[uuid.UUID],
 ) -> None:
     """Tells the viewers the item left the list, and names those of them who reserved it."""
-    seeing = recipients(wishlist.owner_id, viewers)
+    seeing, told = _reservers_among_viewers(wishlist, viewers, reservers)
     await add_event(
         session,
         outbox,
@@ -299,7 +309,7 @@ async def item_received(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
             viewer_ids=seeing,
-            recipient_ids=recipients(wishlist.owner_id, (r for r in reservers if r in set(seeing))),
+            recipient_ids=told,
         ),
     )
 

@@ -40,7 +40,7 @@ from wishlists.db import wishlists as wishlist_rows
 from wishlists.domain.access import Role, require_owner
 from wishlists.domain.errors import ItemNotFound
 from wishlists.domain.reveal import check_reveal
-from wishlists.domain.surprise import Audience, audience_of, disclose
+from wishlists.domain.surprise import Audience, disclose
 from wishlists.events import publishing
 
 router = APIRouter(prefix=WISHLISTS, tags=["reveal"])
@@ -107,7 +107,6 @@ async def archive(
     async with scope.for_user(db, claims.subject):
         reached = await reach(db, wishlist_id, claims.subject)
         found = await item_rows.archive_page(db, wishlist_id, page)
-        audience = audience_of(reached.role)
         if reached.role is not Role.OWNER:
             return ArchivePage(
                 items=[item_out(disclose(i, Audience.ANYONE)) for i in found.items],
@@ -116,7 +115,10 @@ async def archive(
         # Row-level security shows the owner revealed reservations only.
         gifts = await reservation_rows.gifts_on(db, [i.id for i in found.items])
     return ArchivePage(
-        items=[RevealedItemOut.of(disclose(i, audience), gifts.get(i.id, [])) for i in found.items],
+        items=[
+            RevealedItemOut.of(disclose(i, Audience.OWNER), gifts.get(i.id, []))
+            for i in found.items
+        ],
         next_cursor=found.next_cursor,
     )
 

@@ -13,6 +13,7 @@ owner's own item routes do.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,7 +97,7 @@ async def update_suggestion(
         require_suggester(reached.role)
         item = await _own_suggestion(db, reached, item_id, me)
         if changes:
-            merged = item_rows.merged(item, changes)
+            merged = replace(item, **changes)
             if problems := price_problems(merged.price, merged.currency):
                 raise InvalidInput(problems)
             viewers = await _held_viewers(db, wishlist_id)
