@@ -21,6 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from wishlist_shared.events import (
+    MAX_EVENT_BYTES,
     Envelope,
     ItemAdded,
     ItemSnapshot,
@@ -28,7 +29,6 @@ from wishlist_shared.events import (
     WishlistRef,
     dump,
 )
-from wishlist_shared.messaging import MAX_EVENT_BYTES
 from wishlist_shared.testing.eventually import eventually
 
 if TYPE_CHECKING:

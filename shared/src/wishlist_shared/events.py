@@ -25,6 +25,14 @@ class EventPayload(BaseModel):
 
 P = TypeVar("P", bound=EventPayload)
 
+MAX_EVENT_BYTES = 64 * 1024
+"""Largest serialised envelope a service may publish and a consumer parses.
+
+Every legitimate event fits: one that would not is split by its publisher (one
+event per page of recipients or items). A bigger message is not ours, and a
+consumer dead-letters it unread rather than spend memory or CPU on it.
+"""
+
 
 class Envelope(BaseModel, Generic[P]):
     """What travels on the bus. ``id`` is what consumers' inboxes deduplicate on."""

@@ -65,7 +65,7 @@ from faststream.rabbit.schemas.queue import QuorumQueueArgs
 from pydantic import ValidationError
 
 from wishlist_shared import correlation, tracing
-from wishlist_shared.events import Envelope, P
+from wishlist_shared.events import MAX_EVENT_BYTES, Envelope, P
 from wishlist_shared.metrics import (
     CONSUMER_DEAD_LETTERED,
     CONSUMER_DURATION,
@@ -82,12 +82,6 @@ log = logging.getLogger(__name__)
 CONTENT_TYPE = "application/json"
 DELIVERY_LIMIT = 10
 """Deliveries after which RabbitMQ dead-letters a message that was never settled."""
-MAX_EVENT_BYTES = 256 * 1024
-"""Largest message body a consumer parses; a bigger one is dead-lettered unread.
-
-Our largest events (an item deleted from a list with 500 viewers) are a few
-tens of KiB; anything near this is not ours and must not cost memory or CPU.
-"""
 RETRY_DELAY_CAP = 5.0
 CONSUMER_GRACE_SECONDS = 10.0
 """On shutdown, how long handlers in flight may run on before the connection closes."""
