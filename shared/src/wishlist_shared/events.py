@@ -7,6 +7,7 @@ version, never an edit in place: consumers deployed earlier keep working.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -26,12 +27,27 @@ class EventPayload(BaseModel):
 P = TypeVar("P", bound=EventPayload)
 
 MAX_EVENT_BYTES = 64 * 1024
-"""Largest serialised envelope a service may publish and a consumer parses.
+"""Largest serialised envelope (:func:`encode`) a service may publish and a consumer parses.
 
 Every legitimate event fits: one that would not is split by its publisher (one
-event per page of recipients or items). A bigger message is not ours, and a
-consumer dead-letters it unread rather than spend memory or CPU on it.
+event per page of recipients or items), and :func:`wishlist_shared.outbox.add_event`
+refuses one that was not. A bigger message is not ours, and a consumer
+dead-letters it unread rather than spend memory or CPU on it.
 """
+
+
+class EventTooLargeError(ValueError):
+    """An envelope over :data:`MAX_EVENT_BYTES`: a bug of its publisher, which must split it."""
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """The bytes a body travels as, whose length :data:`MAX_EVENT_BYTES` bounds.
+
+    Compact UTF-8 JSON. Not ASCII-escaped: escaping would spend 12 bytes on one
+    emoji where UTF-8 spends 4, and a single item whose text fields are full of
+    them would then outgrow the limit on its own, recipients or not.
+    """
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Envelope(BaseModel, Generic[P]):
@@ -52,6 +68,11 @@ class Envelope(BaseModel, Generic[P]):
 
 def dump(envelope: Envelope[Any]) -> dict[str, Any]:
     return envelope.model_dump(mode="json")
+
+
+def encoded_size(envelope: Envelope[Any]) -> int:
+    """Bytes ``envelope`` takes on the bus."""
+    return len(encode(dump(envelope)))
 
 
 # --- auth ---------------------------------------------------------------------
@@ -300,6 +321,11 @@ class WishlistRevealed(EventPayload):
 
     From now on the owner sees who gave what on the items received, and the
     suggestions made so far; those items are archived.
+
+    Superseded by :class:`WishlistRevealedV2`, which wishlists publishes now: this
+    one carries every received item whole, and a list of 500 would not fit in
+    :data:`MAX_EVENT_BYTES`. Consumers keep reading v1 for events published
+    before the change.
     """
 
     routing_key: ClassVar[str] = "wishlists.wishlist_revealed.v1"
@@ -309,6 +335,40 @@ class WishlistRevealed(EventPayload):
     """The items archived as received by this reveal."""
     recipient_ids: tuple[uuid.UUID, ...]
     """Every viewer of the list at that moment."""
+
+
+REVEALED_SAMPLE_MAX = 10
+"""Received items a ``wishlist_revealed.v2`` names at most; its count says how many in all."""
+
+
+class ReceivedItem(BaseModel):
+    """A received item as a reveal names it: enough to list it, small enough to send ten."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: uuid.UUID
+    title: str
+
+
+class WishlistRevealedV2(EventPayload):
+    """The owner revealed the list, as v1, told in events that fit whatever the list.
+
+    v2 of ``wishlist_revealed``: instead of every received item whole, how many
+    there were and the first few (id and title); and one reveal is one event
+    per page of recipients (each viewer in exactly one), so its size is bounded
+    however many items and viewers the list has. Every page carries the same
+    count and sample.
+    """
+
+    routing_key: ClassVar[str] = "wishlists.wishlist_revealed.v2"
+    wishlist: WishlistRef
+    revealed_at: datetime
+    received_count: int = Field(ge=0)
+    """How many items this reveal archived as received."""
+    received_sample: tuple[ReceivedItem, ...] = Field(max_length=REVEALED_SAMPLE_MAX)
+    """The first of them (in the order they were added to the list), at most ten."""
+    recipient_ids: tuple[uuid.UUID, ...]
+    """This page's share of the list's viewers at that moment."""
 
 
 # --- every event ----------------------------------------------------------------
@@ -332,5 +392,6 @@ ALL: tuple[type[EventPayload], ...] = (
     ItemSuggested,
     ItemReceived,
     WishlistRevealed,
+    WishlistRevealedV2,
 )
 BY_ROUTING_KEY: dict[str, type[EventPayload]] = {p.routing_key: p for p in ALL}

@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import sys
 import time
@@ -65,7 +64,7 @@ from faststream.rabbit.schemas.queue import QuorumQueueArgs
 from pydantic import ValidationError
 
 from wishlist_shared import correlation, tracing
-from wishlist_shared.events import MAX_EVENT_BYTES, Envelope, P
+from wishlist_shared.events import MAX_EVENT_BYTES, Envelope, P, encode
 from wishlist_shared.metrics import (
     CONSUMER_DEAD_LETTERED,
     CONSUMER_DURATION,
@@ -286,7 +285,7 @@ class EventPublisher:
             async with asyncio.timeout(self.confirm_timeout):
                 await self._declare()
                 result = await self.broker.publish(
-                    json.dumps(body, separators=(",", ":")).encode(),
+                    encode(body),
                     exchange=self._exchange,
                     routing_key=routing_key,
                     # Routed to the alternate exchange when no queue is bound,
