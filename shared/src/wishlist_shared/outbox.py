@@ -56,7 +56,14 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from wishlist_shared import correlation, tracing
-from wishlist_shared.events import Envelope, EventPayload, dump
+from wishlist_shared.events import (
+    MAX_EVENT_BYTES,
+    Envelope,
+    EventPayload,
+    EventTooLargeError,
+    dump,
+    encoded_size,
+)
 from wishlist_shared.metrics import (
     OUTBOX_DELAY,
     OUTBOX_FAILURES,
@@ -138,8 +145,17 @@ async def add_event(session: AsyncSession, table: Table, payload: EventPayload) 
     The event exists if and only if the caller's transaction commits. The NOTIFY
     is delivered by PostgreSQL at commit (and not at all on rollback), so relays
     wake exactly when there is something to publish.
+
+    Raises :class:`~wishlist_shared.events.EventTooLargeError` for an envelope
+    over :data:`~wishlist_shared.events.MAX_EVENT_BYTES`: no consumer would read
+    it, so it must never be committed; its publisher has to split it.
     """
     envelope: Envelope[Any] = Envelope.wrap(payload)
+    size = encoded_size(envelope)
+    if size > MAX_EVENT_BYTES:
+        raise EventTooLargeError(
+            f"{payload.routing_key} event of {size} bytes, over {MAX_EVENT_BYTES}: split it"
+        )
     await session.execute(
         table.insert().values(
             event_id=envelope.id,
