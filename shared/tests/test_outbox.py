@@ -392,13 +392,17 @@ async def test_outbox_and_inbox_tables_match_the_hand_written_migration(
             routing_key TEXT NOT NULL,
             body JSONB NOT NULL,
             headers JSONB NOT NULL DEFAULT '{}',
-            state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'published')),
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'published', 'parked')),
             attempts INTEGER NOT NULL DEFAULT 0,
             last_error TEXT NULL,
             created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-            published_at TIMESTAMPTZ NULL
+            published_at TIMESTAMPTZ NULL,
+            refusals INTEGER NOT NULL DEFAULT 0,
+            parked_at TIMESTAMPTZ NULL
         )""",
         "CREATE INDEX ix_outbox_pending ON manual.outbox (id) WHERE state = 'pending'",
+        "CREATE INDEX ix_outbox_parked ON manual.outbox (id) WHERE state = 'parked'",
         """CREATE TABLE manual.inbox (
             consumer TEXT NOT NULL,
             event_id UUID NOT NULL,

@@ -73,7 +73,7 @@ from wishlist_shared.metrics import (
     CONSUMER_LAG,
     CONSUMER_REDELIVERED,
 )
-from wishlist_shared.outbox import CORRELATION_HEADER
+from wishlist_shared.outbox import CORRELATION_HEADER, PublishRefusedError
 from wishlist_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -103,6 +103,38 @@ _DEATH_HEADERS = frozenset(
 
 class PublishNotConfirmedError(RuntimeError):
     """RabbitMQ did not take responsibility for a message (nack, return or no answer)."""
+
+
+class BrokerRefusedError(PublishNotConfirmedError, PublishRefusedError):
+    """RabbitMQ refused this message: a nack, a return, or a channel closed over its publish.
+
+    The outbox relay parks a row refused repeatedly; a broker that cannot be
+    reached raises anything but this, and is waited for.
+    """
+
+
+# RabbitMQ closes the channel (not the connection) with a reply code over the
+# one command it refuses: 311 content-too-large, 403 access-refused, 404
+# not-found, 406 precondition-failed ("message size larger than configured max
+# size"). aiormq maps some codes to classes that drop the number, hence both.
+_REFUSING_CHANNEL_ERRORS = (
+    aiormq.exceptions.ChannelAccessRefused,
+    aiormq.exceptions.ChannelNotFoundEntity,
+    aiormq.exceptions.ChannelPreconditionFailed,
+    aiormq.exceptions.ChannelLockedResource,
+)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a publish's failure is RabbitMQ's "no" to the message rather than an outage."""
+    if isinstance(exc, aiormq.exceptions.DeliveryError):  # nack, reject, or a return raised
+        return True
+    if isinstance(exc, _REFUSING_CHANNEL_ERRORS):
+        return True
+    if type(exc) is aiormq.exceptions.ChannelClosed and exc.args:
+        code = exc.args[0]
+        return isinstance(code, int) and 300 <= code < 600
+    return False
 
 
 # --- names and declarations --------------------------------------------------
@@ -277,34 +309,49 @@ class EventPublisher:
     ) -> None:
         """Returns once RabbitMQ confirmed the message.
 
-        Raises on a nack, a return, no confirm within ``confirm_timeout``, or a
-        connection that is down or drops meanwhile.
+        Raises :class:`BrokerRefusedError` on a nack, a return or a channel
+        closed with an error reply over this publish; anything else on no
+        confirm within ``confirm_timeout``, or a connection that is down or
+        drops meanwhile.
         """
-        amqp_headers: HeadersType = dict(headers)
         try:
             async with asyncio.timeout(self.confirm_timeout):
+                # A declaration that fails is not about this message: never a refusal.
                 await self._declare()
-                result = await self.broker.publish(
-                    encode(body),
-                    exchange=self._exchange,
-                    routing_key=routing_key,
-                    # Routed to the alternate exchange when no queue is bound,
-                    # so a return means even that failed: not published.
-                    mandatory=True,
-                    persist=True,
-                    timeout=self.confirm_timeout,
-                    message_id=message_id,
-                    correlation_id=headers.get(CORRELATION_HEADER),
-                    headers=amqp_headers,
-                    content_type=CONTENT_TYPE,
-                    message_type=routing_key,
+                result = await self._publish_refusable(
+                    routing_key, body, message_id=message_id, headers=headers
                 )
             if not isinstance(result, aiormq.spec.Basic.Ack):
-                raise PublishNotConfirmedError(f"{routing_key} {message_id}: {result!r}")
+                raise BrokerRefusedError(f"{routing_key} {message_id}: {result!r}")
         except BaseException:
             # Whatever failed may be a missing exchange or queue: the next
             # attempt (the relay retries) declares the topology again.
             self._declared = False
+            raise
+
+    async def _publish_refusable(
+        self, routing_key: str, body: dict[str, Any], *, message_id: str, headers: dict[str, str]
+    ) -> object:
+        amqp_headers: HeadersType = dict(headers)
+        try:
+            return await self.broker.publish(
+                encode(body),
+                exchange=self._exchange,
+                routing_key=routing_key,
+                # Routed to the alternate exchange when no queue is bound,
+                # so a return means even that failed: not published.
+                mandatory=True,
+                persist=True,
+                timeout=self.confirm_timeout,
+                message_id=message_id,
+                correlation_id=headers.get(CORRELATION_HEADER),
+                headers=amqp_headers,
+                content_type=CONTENT_TYPE,
+                message_type=routing_key,
+            )
+        except Exception as exc:
+            if _refused(exc):
+                raise BrokerRefusedError(f"{routing_key} {message_id}: {exc!r}") from exc
             raise
 
 

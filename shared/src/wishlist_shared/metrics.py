@@ -24,6 +24,12 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest event not yet published, 0 when none (sampled by the relay)",
     ["outbox"],
 )
+OUTBOX_PARKED = Gauge(
+    "outbox_parked_events",
+    "Events in the outbox the destination refused too often, set aside until re-driven "
+    "(sampled by the relay)",
+    ["outbox"],
+)
 OUTBOX_PUBLISHED = Counter(
     "outbox_events_published",
     "Outbox events published (RabbitMQ confirmed them, or Redis took the push)",
@@ -61,6 +67,12 @@ CONSUMER_DEAD_LETTERED = Counter(
     "Messages sent to the dead-letter queue (invalid: not a valid event; oversized: "
     "larger than the limit; failed: retries spent)",
     ["queue", "reason"],
+)
+DEAD_LETTER_MESSAGES = Gauge(
+    "dead_letter_queue_messages",
+    "Messages waiting in the dead-letter queue of one of this service's queues "
+    "(sampled by the service every few seconds)",
+    ["queue"],
 )
 CONSUMER_DURATION = Histogram(
     "consumer_handling_duration_seconds",

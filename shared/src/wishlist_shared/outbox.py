@@ -4,14 +4,21 @@ A service calls :func:`add_event` inside its business transaction; the event is 
 row of its schema's ``outbox`` table (:func:`outbox_table`) and exists exactly when
 the change does. :class:`OutboxRelay` publishes pending rows to RabbitMQ in order
 of ``id`` with publisher confirms and marks them published in the transaction that
-locked them; it never drops a row, only retries it.
+locked them; it never drops a row. A failure to reach the destination (not
+connected, connection lost, no confirm in time) is retried for as long as it
+lasts; a message the destination refuses for a reason of its own
+(:class:`PublishRefusedError`: RabbitMQ nacked or returned it, or closed the
+channel over it; Redis answered with an error) is retried too, but a row refused
+:data:`PARK_AFTER_REFUSALS` times is *parked*: set aside with its error, so the
+rows after it flow on. ``python -m wishlist_shared.deliveries`` shows parked
+rows and re-drives them once their cause is fixed.
 
 Delivery is at least once: a relay that dies after RabbitMQ confirmed a message
 but before its transaction committed publishes it again. Consumers deduplicate on
 the envelope's ``id`` (see :mod:`wishlist_shared.inbox`).
 
 Observability: the relay samples the backlog (pending rows, age of the
-oldest) every few seconds into :mod:`wishlist_shared.metrics`, so a scrape
+oldest, parked rows) every few seconds into :mod:`wishlist_shared.metrics`, so a scrape
 never queries the database; and a row carries the trace context of the
 transaction that wrote it (:mod:`wishlist_shared.tracing`).
 
@@ -68,6 +75,7 @@ from wishlist_shared.metrics import (
     OUTBOX_DELAY,
     OUTBOX_FAILURES,
     OUTBOX_OLDEST_AGE,
+    OUTBOX_PARKED,
     OUTBOX_PENDING,
     OUTBOX_PUBLISHED,
 )
@@ -79,6 +87,10 @@ CORRELATION_HEADER = "x-correlation-id"
 
 PENDING = "pending"
 PUBLISHED = "published"
+PARKED = "parked"
+"""Refused by the destination too often: kept aside until an operator re-drives it."""
+PARK_AFTER_REFUSALS = 5
+"""Refusals of one row (counted on the row, outages between them not counting) that park it."""
 
 # Bounded exponential back-off of the relay after a failure (broker or database
 # down): quick enough to resume within a second or two of recovery, slow enough
@@ -96,8 +108,21 @@ _LAST_ERROR_MAX = 2000
 _SAMPLE_EVERY = 5.0
 
 
+class PublishRefusedError(Exception):
+    """The destination answered "no" to this very message; a publisher raises it for that only.
+
+    Sending the same message again is unlikely to help (too large, rejected by a
+    full queue, unroutable, refused by Redis), unlike a failure to reach the
+    destination at all, which any other exception stands for.
+    """
+
+
 class Publisher(Protocol):
-    """What the relay publishes through; :class:`wishlist_shared.messaging.EventPublisher`."""
+    """What the relay publishes through; :class:`wishlist_shared.messaging.EventPublisher`.
+
+    Raises :class:`PublishRefusedError` when the destination refuses the
+    message, anything else when it could not be reached.
+    """
 
     async def publish(
         self,
@@ -124,9 +149,16 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("last_error", Text, nullable=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("published_at", DateTime(timezone=True), nullable=True),
+        # Refusals since the row was (last made) pending; PARK_AFTER_REFUSALS parks it.
+        Column("refusals", Integer, nullable=False, server_default=text("0")),
+        Column("parked_at", DateTime(timezone=True), nullable=True),
         # Named as PostgreSQL names an inline CHECK, so a hand-written migration matches.
-        CheckConstraint(f"state IN ('{PENDING}', '{PUBLISHED}')", name="outbox_state_check"),
+        CheckConstraint(
+            f"state IN ('{PENDING}', '{PUBLISHED}', '{PARKED}')", name="outbox_state_check"
+        ),
         Index("ix_outbox_pending", "id", postgresql_where=text(f"state = '{PENDING}'")),
+        # Parked rows are few and counted every few seconds for the metrics.
+        Index("ix_outbox_parked", "id", postgresql_where=text(f"state = '{PARKED}'")),
     )
 
 
@@ -253,11 +285,13 @@ class OutboxRelay:
 
         Returns 0 at once when another relay holds the schema's lock. When a
         publish fails, the rows confirmed before it are still marked published,
-        the failing row records the error, and the error is raised.
+        the failing row records the error, and the error is raised. A refusal
+        that parks its row does not end the batch: the rows after it go on.
         """
         t = self.table.c
         published: list[int] = []
         created: list[datetime] = []
+        parked: list[tuple[int, str]] = []
         failure: tuple[int, Exception] | None = None
         async with self.engine.connect() as conn, conn.begin():
             # The transaction-level lock ends with the transaction, so a relay
@@ -269,7 +303,15 @@ class OutboxRelay:
                 return 0
             rows = (
                 await conn.execute(
-                    select(t.id, t.event_id, t.routing_key, t.body, t.headers, t.created_at)
+                    select(
+                        t.id,
+                        t.event_id,
+                        t.routing_key,
+                        t.body,
+                        t.headers,
+                        t.created_at,
+                        t.refusals,
+                    )
                     .where(t.state == PENDING)
                     .order_by(t.id)
                     .limit(self.batch_size)
@@ -279,6 +321,19 @@ class OutboxRelay:
             for row in rows:
                 try:
                     await self._publish(row.event_id, row.routing_key, row.body, row.headers)
+                except PublishRefusedError as exc:
+                    if row.refusals + 1 >= PARK_AFTER_REFUSALS:
+                        parked.append((row.id, repr(exc)[:_LAST_ERROR_MAX]))
+                        log.error(
+                            "event %s (%s) refused %d times; parked: %r",
+                            row.event_id,
+                            row.routing_key,
+                            row.refusals + 1,
+                            exc,
+                        )
+                        continue
+                    failure = (row.id, exc)
+                    break
                 except Exception as exc:  # noqa: BLE001 - any failure ends the batch at this row
                     failure = (row.id, exc)
                     break
@@ -295,12 +350,31 @@ class OutboxRelay:
                         last_error=None,
                     )
                 )
+            for parked_id, error_text in parked:
+                await conn.execute(
+                    update(self.table)
+                    .where(t.id == parked_id)
+                    .values(
+                        state=PARKED,
+                        parked_at=func.now(),
+                        attempts=t.attempts + 1,
+                        refusals=t.refusals + 1,
+                        last_error=error_text,
+                    )
+                )
             if failure is not None:
                 failed_id, error = failure
+                refused = isinstance(error, PublishRefusedError)
                 await conn.execute(
                     update(self.table)
                     .where(t.id == failed_id)
-                    .values(attempts=t.attempts + 1, last_error=repr(error)[:_LAST_ERROR_MAX])
+                    .values(
+                        attempts=t.attempts + 1,
+                        # An outage says nothing about the message: it neither
+                        # counts towards parking nor wipes the refusals so far.
+                        refusals=t.refusals + 1 if refused else t.refusals,
+                        last_error=repr(error)[:_LAST_ERROR_MAX],
+                    )
                 )
         # Counted once the transaction committed: only then are they published for good.
         OUTBOX_PUBLISHED.labels(self._label).inc(len(published))
@@ -312,7 +386,7 @@ class OutboxRelay:
         return len(published)
 
     async def sample(self) -> None:
-        """Sets the backlog gauges: how many rows are pending, and the oldest one's age."""
+        """Sets the backlog gauges: rows pending, the oldest one's age, rows parked."""
         t = self.table.c
         async with self.engine.connect() as conn:
             count, age = (
@@ -324,7 +398,9 @@ class OutboxRelay:
                     ).where(t.state == PENDING)
                 )
             ).one()
+            parked = await conn.scalar(select(func.count()).where(t.state == PARKED))
         OUTBOX_PENDING.labels(self._label).set(count)
+        OUTBOX_PARKED.labels(self._label).set(parked or 0)
         OUTBOX_OLDEST_AGE.labels(self._label).set(max(0.0, float(age or 0)))
 
     async def _sample_quietly(self) -> None:

@@ -11,6 +11,8 @@ with the Redis prefix in front: ``{redis_prefix}notifications:{user_id}``. The
 body is ``{"type": "notification", "notification": {...the REST shape...}}``.
 Delivery is at least once (a relay that dies after publishing but before
 marking publishes again): the gateway tells repeats apart by notification id.
+An error reply from Redis is a refusal of the push (the relay parks it after a
+few); a connection refused, lost or timed out is an outage, waited out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ import uuid
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ClusterError, ReadOnlyError, ResponseError, TryAgainError
+
+from wishlist_shared.outbox import PublishRefusedError
+
+
+class PushRefusedError(PublishRefusedError):
+    """Redis answered a push's ``PUBLISH`` with an error (out of memory, a command denied...)."""
 
 
 def push_key(user_id: uuid.UUID) -> str:
@@ -49,6 +58,11 @@ class RedisPushPublisher:
     ) -> None:
         # Pub/sub keeps nothing: nobody listening means no socket is open, and
         # a socket that opens later replays from REST with ?after=.
-        await self.redis.publish(
-            f"{self.redis_prefix}{routing_key}", json.dumps(body, separators=(",", ":"))
-        )
+        try:
+            await self.redis.publish(
+                f"{self.redis_prefix}{routing_key}", json.dumps(body, separators=(",", ":"))
+            )
+        except (ClusterError, ReadOnlyError, TryAgainError):
+            raise  # error replies of a failover in progress: Redis's state, not the push's
+        except ResponseError as exc:
+            raise PushRefusedError(f"{routing_key} {message_id}: {exc!r}") from exc
