@@ -52,6 +52,7 @@ PURPOSES = (
     "item_suggested",
     "item_received",
     "wishlist_revealed",
+    "wishlist_revealed_v2",
 )
 
 

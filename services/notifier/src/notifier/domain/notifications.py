@@ -29,6 +29,7 @@ from wishlist_shared.events import (
     ItemSuggested,
     WishlistRef,
     WishlistRevealed,
+    WishlistRevealedV2,
     WishlistShared,
     WishlistSharedV2,
 )
@@ -193,6 +194,19 @@ def wishlist_revealed(event: WishlistRevealed) -> Planned:
         revealed_at=event.revealed_at.isoformat(),
         received_count=len(received),
         received_titles=[item.title for item in received[:REVEALED_TITLES_SHOWN]],
+    )
+
+
+def wishlist_revealed_v2(event: WishlistRevealedV2) -> Planned:
+    """As v1, from the count and the sample v2 carries instead of every item; one
+    reveal comes as several events, each to its own share of the viewers."""
+    return _plan(
+        "wishlist_revealed",
+        event.wishlist,
+        event.recipient_ids,
+        revealed_at=event.revealed_at.isoformat(),
+        received_count=event.received_count,
+        received_titles=[item.title for item in event.received_sample[:REVEALED_TITLES_SHOWN]],
     )
 
 

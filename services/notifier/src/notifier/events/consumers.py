@@ -50,6 +50,7 @@ from wishlist_shared.events import (
     UserRegistered,
     UserUpdated,
     WishlistRevealed,
+    WishlistRevealedV2,
     WishlistShared,
     WishlistSharedV2,
 )
@@ -293,7 +294,9 @@ def subscribe_all(
     on("group_member_added", GroupMemberAdded, rules.added_to_group)
     on("item_suggested", ItemSuggested, rules.item_suggested)
     on("item_received", ItemReceived, rules.item_received)
+    # v1 likewise, for reveals published before wishlists moved to v2.
     on("wishlist_revealed", WishlistRevealed, rules.wishlist_revealed)
+    on("wishlist_revealed_v2", WishlistRevealedV2, rules.wishlist_revealed_v2)
     on("item_added", ItemAdded, rules.item_added)
     on("item_reserved", ItemReserved, rules.item_reserved)
     on("item_deleted", ItemDeleted, rules.reserved_item_removed)

@@ -7,18 +7,24 @@ owner, and every recipient list through
 reservation facts to the owner or name the owner as a recipient. Reservation
 events say how much of an item is reserved in total (what viewers see anyway)
 and never who reserved it.
+
+Every event that names an audience goes through :func:`_add_paged`: one event
+per page of it (:mod:`wishlists.events.paging`), so none outgrows what
+consumers read, however many viewers a list has.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wishlist_shared.events import (
+    REVEALED_SAMPLE_MAX,
+    EventPayload,
     GroupInvited,
     GroupMemberAdded,
     GroupRef,
@@ -29,11 +35,12 @@ from wishlist_shared.events import (
     ItemSnapshot,
     ItemSuggested,
     ItemUpdated,
+    ReceivedItem,
     ReservationCancelled,
     ShareInvited,
     WishlistDeleted,
     WishlistRef,
-    WishlistRevealed,
+    WishlistRevealedV2,
     WishlistSharedV2,
 )
 from wishlist_shared.outbox import add_event
@@ -43,10 +50,23 @@ from wishlists.domain.model import Item, Person, Wishlist
 from wishlists.domain.reservations import shown_reserved
 from wishlists.domain.surprise import Audience, disclose, recipients
 from wishlists.domain.validation import format_price
+from wishlists.events.paging import pages
 
 CancelReason = Literal["cancelled", "reserver_deleted"]
 DeleteReason = Literal["deleted", "owner_deleted"]
 SharedVia = Literal["email", "link", "group"]
+
+
+async def _add_paged(
+    session: AsyncSession,
+    payload: EventPayload,
+    *,
+    recipients: Sequence[uuid.UUID],
+    viewers: Sequence[uuid.UUID] | None = None,
+) -> None:
+    """Adds ``payload`` (built with an empty audience) once per page of its audience."""
+    for page in pages(payload, recipients=recipients, viewers=viewers):
+        await add_event(session, outbox, page)
 
 
 def wishlist_ref(wishlist: Wishlist) -> WishlistRef:
@@ -97,17 +117,17 @@ async def wishlist_shared(
     group: Group | None = None,
 ) -> None:
     """Tells a new viewer; callers publish it only to who could not see the list before."""
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         WishlistSharedV2(
             wishlist=wishlist_ref(wishlist),
             share_id=share_id,
             viewer_id=viewer_id,
             via=via,
             group=group_ref(group) if group is not None else None,
-            recipient_ids=recipients(wishlist.owner_id, [viewer_id]),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, [viewer_id]),
     )
 
 
@@ -126,14 +146,14 @@ async def group_member_added(
     session: AsyncSession, group: Group, *, member_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
     """Tells a registered user they were added (the owner never: they made the group)."""
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         GroupMemberAdded(
             group=group_ref(group),
             member_id=member_id,
-            recipient_ids=recipients(group.owner_id, [user_id]),
+            recipient_ids=(),
         ),
+        recipients=recipients(group.owner_id, [user_id]),
     )
 
 
@@ -151,28 +171,28 @@ async def group_invited(
 async def item_added(
     session: AsyncSession, wishlist: Wishlist, item: Item, viewers: Iterable[uuid.UUID]
 ) -> None:
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ItemAdded(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
-            recipient_ids=recipients(wishlist.owner_id, viewers),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers),
     )
 
 
 async def item_updated(
     session: AsyncSession, wishlist: Wishlist, item: Item, viewers: Iterable[uuid.UUID]
 ) -> None:
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ItemUpdated(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
-            recipient_ids=recipients(wishlist.owner_id, viewers),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers),
     )
 
 
@@ -200,15 +220,16 @@ async def item_deleted(
     list when their share was revoked.
     """
     seeing, told = _reservers_among_viewers(wishlist, viewers, reservers)
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ItemDeleted(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
-            viewer_ids=seeing,
-            recipient_ids=told,
+            viewer_ids=(),
+            recipient_ids=(),
         ),
+        recipients=told,
+        viewers=seeing,
     )
 
 
@@ -221,15 +242,15 @@ async def item_reserved(
     viewers: Iterable[uuid.UUID],
     reserver_id: uuid.UUID,
 ) -> None:
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ItemReserved(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
             reserved_quantity=shown_reserved(item.quantity, reserved),
-            recipient_ids=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
     )
 
 
@@ -243,30 +264,30 @@ async def reservation_cancelled(
     reserver_id: uuid.UUID,
     reason: CancelReason,
 ) -> None:
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ReservationCancelled(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
             reserved_quantity=shown_reserved(item.quantity, reserved),
             reason=reason,
-            recipient_ids=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
     )
 
 
 async def wishlist_deleted(
     session: AsyncSession, wishlist: Wishlist, *, viewers: Iterable[uuid.UUID], reason: DeleteReason
 ) -> None:
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         WishlistDeleted(
             wishlist=wishlist_ref(wishlist),
             reason=reason,
-            recipient_ids=recipients(wishlist.owner_id, viewers),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers),
     )
 
 
@@ -279,16 +300,16 @@ async def item_suggested(
     suggester: Person,
 ) -> None:
     """Tells the other viewers; the owner is never among them (see ``recipients``)."""
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ItemSuggested(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
             suggested_by_id=suggester.id,
             suggested_by_display_name=suggester.display_name,
-            recipient_ids=recipients(wishlist.owner_id, viewers, excluding=[suggester.id]),
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers, excluding=[suggester.id]),
     )
 
 
@@ -302,15 +323,16 @@ async def item_received(
 ) -> None:
     """Tells the viewers the item left the list, and names those of them who reserved it."""
     seeing, told = _reservers_among_viewers(wishlist, viewers, reservers)
-    await add_event(
+    await _add_paged(
         session,
-        outbox,
         ItemReceived(
             wishlist=wishlist_ref(wishlist),
             item=item_snapshot(item),
-            viewer_ids=seeing,
-            recipient_ids=told,
+            viewer_ids=(),
+            recipient_ids=(),
         ),
+        recipients=told,
+        viewers=seeing,
     )
 
 
@@ -319,16 +341,26 @@ async def wishlist_revealed(
     wishlist: Wishlist,
     *,
     revealed_at: datetime,
-    received: Iterable[Item],
+    received: Sequence[Item],
     viewers: Iterable[uuid.UUID],
 ) -> None:
-    await add_event(
+    """Tells every viewer, naming how many items were received and the first few of them.
+
+    ``received`` in the order the owner added them (the sample's order). Only
+    id and title of the sample travel, as :func:`item_snapshot` would show them.
+    """
+    sample = tuple(
+        ReceivedItem(id=shown.id, title=shown.title)
+        for shown in (disclose(i, Audience.ANYONE).item for i in received[:REVEALED_SAMPLE_MAX])
+    )
+    await _add_paged(
         session,
-        outbox,
-        WishlistRevealed(
+        WishlistRevealedV2(
             wishlist=wishlist_ref(wishlist),
             revealed_at=revealed_at,
-            received_items=tuple(item_snapshot(i) for i in received),
-            recipient_ids=recipients(wishlist.owner_id, viewers),
+            received_count=len(received),
+            received_sample=sample,
+            recipient_ids=(),
         ),
+        recipients=recipients(wishlist.owner_id, viewers),
     )

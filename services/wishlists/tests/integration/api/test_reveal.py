@@ -99,12 +99,13 @@ async def test_the_reveal_shows_who_gave_what_and_archives_it(api: Api, bus: Eve
     assert gone.json()["type"].endswith("item-received")
 
     def announced() -> list[Any]:
-        return bus.of("wishlists.wishlist_revealed.v1", lambda p: p["wishlist"]["id"] == wid)
+        return bus.of("wishlists.wishlist_revealed.v2", lambda p: p["wishlist"]["id"] == wid)
 
     await eventually(announced, message="no wishlist_revealed event")
     (event,) = announced()
     assert event.payload["recipient_ids"] == sorted([ann.id, ben.id])
-    assert [i["id"] for i in event.payload["received_items"]] == [lego["id"]]
+    assert event.payload["received_count"] == 1
+    assert event.payload["received_sample"] == [{"id": lego["id"], "title": lego["title"]}]
 
 
 async def test_after_a_reveal_new_reservations_are_hidden_again(api: Api) -> None:
