@@ -122,10 +122,15 @@ def container_servers() -> Iterator[Servers]:
         )
 
 
+def use_containers() -> bool:
+    """``TEST_SERVERS=containers|local`` decides; unset, containers where Docker answers."""
+    choice = os.environ.get("TEST_SERVERS", "auto")
+    return choice == "containers" or (choice == "auto" and docker_available())
+
+
 @contextlib.contextmanager
 def discover() -> Iterator[Servers]:
-    choice = os.environ.get("TEST_SERVERS", "auto")
-    if choice == "containers" or (choice == "auto" and docker_available()):
+    if use_containers():
         log.info("test servers: testcontainers")
         with container_servers() as servers:
             yield servers
