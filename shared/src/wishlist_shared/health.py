@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wishlist_shared.db.engine import ping
+from wishlist_shared.dependency_gate import gate_of
 from wishlist_shared.metrics import READINESS
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def _route(scope: Scope) -> str:
 def service_readiness(
     engine: AsyncEngine, redis: Redis, broker: RabbitBroker
 ) -> dict[str, ReadinessCheck]:
-    """The checks of a service: its database, Redis and RabbitMQ all answer."""
+    """The checks of a service: its database, Redis and RabbitMQ all answer, its consumers run."""
 
     async def redis_answers() -> None:
         await redis.ping()
@@ -143,7 +144,21 @@ def service_readiness(
         if not await broker.ping(timeout=1.0):
             raise ConnectionError("not connected to RabbitMQ")
 
-    return {"database": lambda: ping(engine), "redis": redis_answers, "rabbitmq": broker_connected}
+    gate = gate_of(broker)
+
+    async def consumers_running() -> None:
+        # A handler found a dependency down (perhaps one the checks above do
+        # not see, such as its role locked out while pooled sessions live on):
+        # its consumers are paused, so the service is not ready.
+        if gate.closed:
+            raise ConnectionError("consumers paused: waiting for a dependency")
+
+    return {
+        "database": lambda: ping(engine),
+        "redis": redis_answers,
+        "rabbitmq": broker_connected,
+        "consumers": consumers_running,
+    }
 
 
 def install(app: FastAPI, service: str, checks: Mapping[str, ReadinessCheck]) -> None:

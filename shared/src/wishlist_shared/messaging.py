@@ -19,10 +19,19 @@ Topology, all durable, all named from ``settings.events_exchange`` (``X``) and
   wishlist_shared.messaging replay <queue>``) moves them back.
 
 Acknowledgement is ``AckPolicy.MANUAL``: a message is acknowledged only after
-its handler returned (its transaction committed). A failing handler is retried
-in-process with exponential back-off up to ``max_attempts`` times, then the
-message is rejected without requeue, which dead-letters it; a body that does not
-validate, or is larger than :data:`MAX_EVENT_BYTES`, is dead-lettered at once.
+its handler returned (its transaction committed). A handler that fails because
+a dependency of the service is unavailable (its database, Redis or SMTP server
+unreachable, its role locked out, a serialization failure or deadlock:
+:func:`wishlist_shared.outages.dependency_unavailable`) is retried for as long
+as that lasts, with capped back-off and jitter, never counted as an attempt and
+never dead-lettered nor requeued (a requeue counts toward ``DELIVERY_LIMIT``).
+Meanwhile every consumer of the process is paused
+(:mod:`wishlist_shared.dependency_gate`): RabbitMQ sends no more, the held
+deliveries stay unacked, and ``/readyz`` says ``consumers: unavailable``. Any
+other failure is retried in-process with exponential back-off up to
+``max_attempts`` times, then the message is rejected without requeue, which
+dead-letters it; a body that does not validate, or is larger than
+:data:`MAX_EVENT_BYTES`, is dead-lettered at once.
 Dead-lettering is ``at-least-once`` (RabbitMQ keeps the message until the
 dead-letter queue confirmed it), and a message whose
 handling kills the consumer each time is dead-lettered after
@@ -40,6 +49,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import random
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -64,15 +74,19 @@ from faststream.rabbit.schemas.queue import QuorumQueueArgs
 from pydantic import ValidationError
 
 from wishlist_shared import correlation, tracing
+from wishlist_shared.dependency_gate import DependencyGate, gate_of
 from wishlist_shared.events import MAX_EVENT_BYTES, Envelope, P, encode
 from wishlist_shared.metrics import (
     CONSUMER_DEAD_LETTERED,
+    CONSUMER_DEPENDENCY_FAILURES,
     CONSUMER_DURATION,
     CONSUMER_FAILURES,
     CONSUMER_HANDLED,
     CONSUMER_LAG,
     CONSUMER_REDELIVERED,
+    CONSUMER_WAITING,
 )
+from wishlist_shared.outages import dependency_unavailable
 from wishlist_shared.outbox import CORRELATION_HEADER, PublishRefusedError
 from wishlist_shared.settings import ServiceSettings
 
@@ -357,6 +371,13 @@ class EventPublisher:
 
 # --- consuming ----------------------------------------------------------------
 
+DEPENDENCY_RETRY_DELAY_CAP = 10.0
+"""Longest pause between two attempts of a handler waiting for a dependency.
+
+Bounds how long after a server's return the held deliveries notice it (the
+first success opens the gate and wakes the others at once)."""
+_SHUTDOWN_CHECK_SECONDS = 0.5
+
 
 def _raw_body(message: StreamMessage[Any]) -> bytes:
     # Hand the handler the bytes untouched: a body that is not even JSON must
@@ -374,6 +395,8 @@ async def _handle(
     handler: Callable[[Envelope[P]], Awaitable[None]],
     max_attempts: int,
     base_delay: float,
+    gate: DependencyGate,
+    consuming: Callable[[], bool],
 ) -> None:
     """Settles one delivery, measured (``label``: the queue without its prefix) and traced."""
     started = time.perf_counter()
@@ -393,6 +416,8 @@ async def _handle(
                 handler=handler,
                 max_attempts=max_attempts,
                 base_delay=base_delay,
+                gate=gate,
+                consuming=consuming,
             )
     finally:
         CONSUMER_DURATION.labels(label).observe(time.perf_counter() - started)
@@ -407,6 +432,8 @@ async def _settle(
     handler: Callable[[Envelope[P]], Awaitable[None]],
     max_attempts: int,
     base_delay: float,
+    gate: DependencyGate,
+    consuming: Callable[[], bool],
 ) -> None:
     supplied = message.headers.get(CORRELATION_HEADER) or message.correlation_id
     token = correlation.correlation_id.set(str(supplied) if supplied else None)
@@ -438,42 +465,116 @@ async def _settle(
             return
         if not supplied:
             correlation.correlation_id.set(envelope.correlation_id)
-        for attempt in range(1, max_attempts + 1):
-            try:
-                await handler(envelope)
-            except Exception:  # any handler failure is retried, then dead-lettered
-                CONSUMER_FAILURES.labels(label).inc()
-                if attempt >= max_attempts:
-                    log.exception(
-                        "event %s (%s) failed %d times on %s; dead-lettered",
-                        envelope.id,
-                        envelope.type,
-                        attempt,
-                        queue,
-                    )
-                    CONSUMER_DEAD_LETTERED.labels(label, "failed").inc()
-                    await message.reject(requeue=False)
-                    return
-                delay = min(RETRY_DELAY_CAP, base_delay * 2 ** (attempt - 1))
-                log.warning(
-                    "event %s (%s) failed on %s (attempt %d of %d); retrying in %.2fs",
-                    envelope.id,
-                    envelope.type,
-                    queue,
-                    attempt,
-                    max_attempts,
-                    delay,
-                    exc_info=True,
-                )
-                await asyncio.sleep(delay)
-            else:
-                await message.ack()
-                CONSUMER_HANDLED.labels(label).inc()
-                lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
-                CONSUMER_LAG.labels(label).observe(max(0.0, lag))
-                return
+        if await _run_handler(
+            envelope,
+            queue=queue,
+            label=label,
+            handler=handler,
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            gate=gate,
+            consuming=consuming,
+        ):
+            await message.ack()
+            CONSUMER_HANDLED.labels(label).inc()
+            lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
+            CONSUMER_LAG.labels(label).observe(max(0.0, lag))
+        elif consuming():
+            CONSUMER_DEAD_LETTERED.labels(label, "failed").inc()
+            await message.reject(requeue=False)
+        # Else the consumer is stopping while a dependency is down: the message
+        # stays unsettled and RabbitMQ gives it back to the queue.
     finally:
         correlation.correlation_id.reset(token)
+
+
+async def _run_handler(
+    envelope: Envelope[P],
+    *,
+    queue: str,
+    label: str,
+    handler: Callable[[Envelope[P]], Awaitable[None]],
+    max_attempts: int,
+    base_delay: float,
+    gate: DependencyGate,
+    consuming: Callable[[], bool],
+) -> bool:
+    """Runs ``handler`` until it succeeds (True) or fails for good (False).
+
+    A failure of a dependency (:func:`dependency_unavailable`) is waited out
+    for as long as it lasts, the gate pausing every consumer of the process
+    meanwhile, and never counts toward ``max_attempts``; any other failure is
+    retried with back-off up to ``max_attempts`` times. False also when the
+    consumer stops while a dependency is still down.
+    """
+    failures = 0
+    outage_delay = base_delay
+    while True:
+        try:
+            await handler(envelope)
+        except Exception as exc:  # classified below: waited out, or retried then dead-lettered
+            if dependency_unavailable(exc):
+                CONSUMER_DEPENDENCY_FAILURES.labels(label).inc()
+                gate.unavailable(exc, queue=queue)
+                log.debug("event %s on %s waits for a dependency: %r", envelope.id, queue, exc)
+                # Jitter: the deliveries held by every replica do not all
+                # knock on the returning server at the same instant.
+                pause = outage_delay * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
+                outage_delay = min(DEPENDENCY_RETRY_DELAY_CAP, outage_delay * 2)
+                CONSUMER_WAITING.labels(label).inc()
+                try:
+                    if not await _wait_for_gate(gate, pause, consuming):
+                        log.warning(
+                            "event %s (%s) left unsettled on %s: stopping during an outage",
+                            envelope.id,
+                            envelope.type,
+                            queue,
+                        )
+                        return False
+                finally:
+                    CONSUMER_WAITING.labels(label).dec()
+                continue
+            failures += 1
+            CONSUMER_FAILURES.labels(label).inc()
+            if failures >= max_attempts:
+                log.exception(
+                    "event %s (%s) failed %d times on %s; dead-lettered",
+                    envelope.id,
+                    envelope.type,
+                    failures,
+                    queue,
+                )
+                return False
+            delay = min(RETRY_DELAY_CAP, base_delay * 2 ** (failures - 1))
+            log.warning(
+                "event %s (%s) failed on %s (attempt %d of %d); retrying in %.2fs",
+                envelope.id,
+                envelope.type,
+                queue,
+                failures,
+                max_attempts,
+                delay,
+                exc_info=True,
+            )
+            await asyncio.sleep(delay)
+        else:
+            gate.available()
+            return True
+
+
+async def _wait_for_gate(gate: DependencyGate, pause: float, consuming: Callable[[], bool]) -> bool:
+    """Waits ``pause`` seconds, less if the gate opens; False if the consumer stops meanwhile.
+
+    Checked in short slices so that a shutdown during an outage is not held up
+    by a held delivery's back-off (the broker gives handlers a grace period).
+    """
+    deadline = time.monotonic() + pause
+    while (remaining := deadline - time.monotonic()) > 0:
+        if not consuming():
+            return False
+        if await gate.wait_open(min(remaining, _SHUTDOWN_CHECK_SECONDS)):
+            return True
+    return consuming()
 
 
 def subscribe(
@@ -537,6 +638,11 @@ def subscribe(
     # validate the payload as the bare base class and drop its fields. mypy
     # cannot express "the type held by this variable" as a type argument.
     envelope_type: type[Envelope[P]] = Envelope[payload_type]  # type: ignore[valid-type]
+    gate = gate_of(broker)
+    gate.add(subscriber)
+
+    def consuming() -> bool:
+        return subscriber.running
 
     async def consume(message: RabbitMessage) -> None:
         await _handle(
@@ -548,6 +654,8 @@ def subscribe(
             handler=handler,
             max_attempts=max_attempts,
             base_delay=base_delay,
+            gate=gate,
+            consuming=consuming,
         )
 
     consume.__name__ = f"consume_{purpose}"

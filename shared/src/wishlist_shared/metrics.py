@@ -92,3 +92,20 @@ READINESS = Gauge(
     "1 when the named readiness check passed at the last /readyz, 0 when it failed",
     ["check"],
 )
+
+CONSUMERS_PAUSED = Gauge(
+    "consumers_paused",
+    "1 while this process's consumers take no deliveries because a dependency of "
+    "their handlers (its database, Redis, SMTP) is unavailable, else 0",
+)
+CONSUMER_WAITING = Gauge(
+    "consumer_messages_waiting_on_dependency",
+    "Deliveries held unacknowledged while their handler waits for a dependency to answer",
+    ["queue"],
+)
+CONSUMER_DEPENDENCY_FAILURES = Counter(
+    "consumer_dependency_failures",
+    "Handler attempts that failed because a dependency was unavailable "
+    "(waited out: not counted toward dead-lettering, nor in consumer_handler_failures)",
+    ["queue"],
+)

@@ -24,6 +24,7 @@ async def test_health_readiness_and_metrics_answer(auth: AuthApi) -> None:
         "database": "ok",
         "redis": "ok",
         "rabbitmq": "ok",
+        "consumers": "ok",
         "revocations": "ok",
     }
     await auth.http.get("/api/v1/auth/jwks.json")

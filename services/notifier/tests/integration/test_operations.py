@@ -22,7 +22,12 @@ async def test_health_readiness_and_metrics_answer(platform: Platform) -> None:
     async def ready() -> bool:
         response = await http.get("/readyz")
         assert response.status_code == 200, response.text
-        assert response.json()["checks"] == {"database": "ok", "redis": "ok", "rabbitmq": "ok"}
+        assert response.json()["checks"] == {
+            "database": "ok",
+            "redis": "ok",
+            "rabbitmq": "ok",
+            "consumers": "ok",
+        }
         return True
 
     await eventually(ready, timeout=30)

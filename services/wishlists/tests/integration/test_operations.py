@@ -26,7 +26,12 @@ async def test_ready_once_database_redis_and_rabbitmq_answer(platform: Platform)
 
         await eventually(ready)
         body = (await direct.get("/readyz")).json()
-        assert body["checks"] == {"database": "ok", "redis": "ok", "rabbitmq": "ok"}
+        assert body["checks"] == {
+            "database": "ok",
+            "redis": "ok",
+            "rabbitmq": "ok",
+            "consumers": "ok",
+        }
         assert (await direct.get("/metrics")).status_code == 200
 
 

@@ -1,0 +1,232 @@
+"""A consumer waits out its database being away, paused; a poison message still fails fast.
+
+Real RabbitMQ and a real PostgreSQL reached through a proxy the test cuts: the
+outage lasts longer than the in-process retries of a failing handler take
+(about 3 s), which used to dead-letter every event consumed meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, ClassVar
+
+import aio_pika
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+from faststream.rabbit import RabbitBroker
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from wishlist_shared import health
+from wishlist_shared.dependency_gate import gate_of
+from wishlist_shared.events import Envelope, EventPayload, dump
+from wishlist_shared.messaging import (
+    EventPublisher,
+    dead_letter_queue_name,
+    queue_name,
+    subscribe,
+)
+from wishlist_shared.outbox import CORRELATION_HEADER
+from wishlist_shared.settings import ServiceSettings
+from wishlist_shared.testing.eventually import eventually
+from wishlist_shared.testing.faults import TcpProxy
+
+if TYPE_CHECKING:
+    from conftest import CountMessages, RelayDatabase
+
+BrokerFactory = Callable[..., RabbitBroker]
+
+OUTAGE_SECONDS = 6.0
+"""Twice what five attempts with back-off from 0.2 s used to last before dead-lettering."""
+
+
+class Reserved(EventPayload):
+    routing_key: ClassVar[str] = "test.reserved.v1"
+    n: int
+
+
+class PoisonError(Exception):
+    """A bug in the handler: no amount of waiting helps."""
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def _publish(publisher: EventPublisher, n: int) -> uuid.UUID:
+    envelope = Envelope.wrap(Reserved(n=n))
+    await publisher.publish(
+        Reserved.routing_key,
+        dump(envelope),
+        message_id=str(envelope.id),
+        headers={CORRELATION_HEADER: f"cid-{n}"},
+    )
+    return envelope.id
+
+
+async def _consumers_on(rabbit: AbstractRobustConnection, queue: str) -> int:
+    channel = await rabbit.channel()
+    try:
+        declared = await channel.declare_queue(queue, passive=True)
+        return declared.declaration_result.consumer_count or 0
+    finally:
+        await channel.close()
+
+
+@pytest.fixture
+async def proxied_engine(relay_db: RelayDatabase) -> AsyncIterator[tuple[TcpProxy, AsyncEngine]]:
+    """The effect database reached through a proxy: the handler's own dependency."""
+    url = relay_db.engine.url
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    engine = create_async_engine(url.set(host="127.0.0.1", port=proxy.port), pool_pre_ping=True)
+    yield proxy, engine
+    await engine.dispose()
+    await proxy.stop()
+
+
+async def test_database_outage_is_waited_out_paused_and_nothing_is_dead_lettered(
+    make_broker: BrokerFactory,
+    settings: ServiceSettings,
+    relay_db: RelayDatabase,
+    proxied_engine: tuple[TcpProxy, AsyncEngine],
+    rabbit: AbstractRobustConnection,
+    count_messages: CountMessages,
+    redis: Redis,
+) -> None:
+    proxy, engine = proxied_engine
+    calls: dict[int, int] = {}
+
+    async def apply(envelope: Envelope[Reserved]) -> None:
+        n = envelope.payload.n
+        calls[n] = calls.get(n, 0) + 1
+        async with engine.begin() as conn:
+            await conn.execute(insert(relay_db.effects).values(event_id=envelope.id, n=n))
+
+    consumer = make_broker()
+    subscribe(
+        consumer,
+        settings,
+        service="svc",
+        purpose="reserved",
+        payload_type=Reserved,
+        handler=apply,
+        max_attempts=5,
+        base_delay=0.2,
+    )
+    await consumer.start()
+    consumers_ready = health.service_readiness(relay_db.engine, redis, consumer)["consumers"]
+    await consumers_ready()  # ready before the outage
+    publisher = EventPublisher(make_broker(), settings)
+    await publisher.broker.start()
+    queue = queue_name(settings, service="svc", purpose="reserved")
+    label = "svc.reserved"
+    failures_before = _metric("consumer_handler_failures_total", queue=label)
+    waits_before = _metric("consumer_dependency_failures_total", queue=label)
+
+    proxy.cut()
+    cut_at = time.monotonic()
+    first = await _publish(publisher, 1)
+    gate = gate_of(consumer)
+    await eventually(lambda: gate.closed, message="the consumer noticed the outage")
+    # Paused: the consumer is cancelled, so what comes now stays in the queue.
+    # (RabbitMQ's consumer count still includes a cancelled consumer of a
+    # quorum queue until its held message is settled: not a usable signal.)
+    await eventually(lambda: gate.paused, message="the consumer was cancelled while waiting")
+    later = [await _publish(publisher, n) for n in (2, 3, 4)]
+    with pytest.raises(ConnectionError):
+        await consumers_ready()
+    assert _metric("consumers_paused") == 1
+    assert _metric("consumer_messages_waiting_on_dependency", queue=label) == 1
+
+    # Longer than the old retries took, without a fixed sleep: until then the
+    # consumer keeps event 1 held and takes none of the others.
+    await eventually(
+        lambda: time.monotonic() - cut_at >= OUTAGE_SECONDS,
+        timeout=OUTAGE_SECONDS + 5,
+        interval=0.5,
+    )
+    assert set(calls) == {1}, "no new deliveries while waiting"
+    assert calls[1] >= 3
+    assert await count_messages(queue) == len(later)
+    assert await count_messages(dead_letter_queue_name(queue)) == 0
+    proxy.restore()
+
+    async def all_applied() -> bool:
+        async with relay_db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(relay_db.effects.c.event_id, func.count()).group_by(
+                        relay_db.effects.c.event_id
+                    )
+                )
+            ).all()
+        return dict(rows) == dict.fromkeys([first, *later], 1)
+
+    await eventually(all_applied, timeout=20, interval=0.2, message="every event applied once")
+    assert not gate.closed
+    await consumers_ready()
+    assert await _consumers_on(rabbit, queue) == 1
+    assert _metric("consumers_paused") == 0
+    assert _metric("consumer_messages_waiting_on_dependency", queue=label) == 0
+    # Waits are not failures: nothing counted toward dead-lettering.
+    assert _metric("consumer_handler_failures_total", queue=label) == failures_before
+    assert _metric("consumer_dependency_failures_total", queue=label) > waits_before
+    # Acknowledged: once the consumer is gone, nothing returns to the queue.
+    await consumer.stop()
+    assert await count_messages(queue) == 0
+    assert await count_messages(dead_letter_queue_name(queue)) == 0
+
+
+async def test_a_poison_message_is_still_dead_lettered_after_five_attempts(
+    make_broker: BrokerFactory,
+    settings: ServiceSettings,
+    rabbit: AbstractRobustConnection,
+    count_messages: CountMessages,
+) -> None:
+    attempts: dict[int, int] = {}
+    handled: list[int] = []
+
+    async def handler(envelope: Envelope[Reserved]) -> None:
+        n = envelope.payload.n
+        attempts[n] = attempts.get(n, 0) + 1
+        if n == 1:
+            raise PoisonError("a bug for event 1")
+        handled.append(n)
+
+    consumer = make_broker()
+    subscribe(
+        consumer,
+        settings,
+        service="svc",
+        purpose="poison",
+        payload_type=Reserved,
+        handler=handler,
+        base_delay=0.01,
+    )
+    await consumer.start()
+    publisher = EventPublisher(make_broker(), settings)
+    await publisher.broker.start()
+    queue = queue_name(settings, service="svc", purpose="poison")
+    dlq = dead_letter_queue_name(queue)
+
+    await _publish(publisher, 1)
+    await _publish(publisher, 2)
+
+    await eventually(lambda: count_messages(dlq), message="the poison message in the DLQ")
+    await eventually(lambda: handled == [2])
+    assert attempts[1] == 5
+    assert await count_messages(dlq) == 1
+    # A bug is not an outage: the consumers were never paused.
+    assert not gate_of(consumer).closed
+    assert await _consumers_on(rabbit, queue) == 1
+    channel = await rabbit.channel()
+    dead = await channel.declare_queue(dlq, passive=True)
+    message = await dead.get(no_ack=True)
+    assert isinstance(message, aio_pika.IncomingMessage)
+    assert message.headers["x-first-death-reason"] == "rejected"
+    await channel.close()
