@@ -16,6 +16,7 @@ from aio_pika.abc import AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
 
 from wishlist_shared import correlation
+from wishlist_shared.deliveries import replay_dead_letters
 from wishlist_shared.events import Envelope, EventPayload, dump
 from wishlist_shared.messaging import (
     EventPublisher,
@@ -23,7 +24,6 @@ from wishlist_shared.messaging import (
     dead_letter_queue_name,
     events_exchange,
     queue_name,
-    replay_dead_letters,
     run_broker,
     subscribe,
 )
@@ -399,7 +399,8 @@ async def test_replay_command_moves_dead_letters_back(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "wishlist_shared.messaging",
+        "wishlist_shared.deliveries",
+        "dead-letters",
         "replay",
         f"{queue}.dlq",
         "--limit",

@@ -11,18 +11,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 from aio_pika import DeliveryMode
+from aio_pika.abc import AbstractQueue, AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
+from prometheus_client import REGISTRY
 from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from wishlist_shared import correlation
+from wishlist_shared.deliveries import redrive
 from wishlist_shared.events import Envelope, EventPayload, dump
 from wishlist_shared.inbox import claim
-from wishlist_shared.messaging import EventPublisher, subscribe
+from wishlist_shared.messaging import BrokerRefusedError, EventPublisher, events_exchange, subscribe
 from wishlist_shared.outbox import (
     CORRELATION_HEADER,
+    PARK_AFTER_REFUSALS,
     OutboxRelay,
     Publisher,
+    PublishRefusedError,
     add_event,
     notify_channel,
 )
@@ -32,6 +37,8 @@ from wishlist_shared.testing.faults import TcpProxy
 
 if TYPE_CHECKING:
     from conftest import RelayDatabase, TapFactory
+
+SCHEMA = "relaytest"
 
 
 class ThingHappened(EventPayload):
@@ -490,3 +497,150 @@ async def test_stopping_relay_finishes_the_batch_in_hand_and_leaves_the_rest_pen
     # The batch in hand was published and marked, not rolled back to go out twice;
     # the event written meanwhile waits for the next relay.
     assert [(r.state, r.attempts) for r in rows] == [("published", 1)] * 3 + [("pending", 0)]
+
+
+class Refused(EventPayload):
+    """An event the broker refuses while :func:`refusing` is in force."""
+
+    routing_key: ClassVar[str] = "test.refused.v1"
+    n: int
+
+
+async def refusing(
+    rabbit: AbstractRobustConnection, settings: ServiceSettings, routing_key: str
+) -> AbstractQueue:
+    """Makes RabbitMQ nack every publish routed with ``routing_key``; delete the queue to stop.
+
+    A queue of this test's own that may hold nothing and rejects what
+    overflows: the broker's genuine "no", without touching its configuration.
+    """
+    channel = await rabbit.channel()
+    spec = events_exchange(settings)
+    exchange = await channel.declare_exchange(
+        spec.name, spec.type.value, durable=True, arguments=spec.arguments
+    )
+    queue = await channel.declare_queue(
+        exclusive=True, arguments={"x-max-length": 0, "x-overflow": "reject-publish"}
+    )
+    await queue.bind(exchange, routing_key=routing_key)
+    return queue
+
+
+async def add_refused(db: RelayDatabase, n: int) -> Envelope[Any]:
+    async with AsyncSession(db.engine) as session, session.begin():
+        return await add_event(session, db.outbox, Refused(n=n))
+
+
+async def park_one(relay: OutboxRelay) -> None:
+    """Runs the relay until the refused row at the head of the outbox is parked."""
+    for _ in range(PARK_AFTER_REFUSALS - 1):
+        with pytest.raises(BrokerRefusedError):
+            await relay.relay_once()
+
+
+async def test_a_row_refused_five_times_is_parked_and_the_rows_after_it_publish_in_order(
+    relay_db: RelayDatabase,
+    publisher: EventPublisher,
+    tap: TapFactory,
+    rabbit: AbstractRobustConnection,
+    settings: ServiceSettings,
+) -> None:
+    things = await tap(ThingHappened.routing_key)
+    await refusing(rabbit, settings, Refused.routing_key)
+    [first] = await add_things(relay_db, 1)
+    refused = await add_refused(relay_db, 2)
+    later = await add_things(relay_db, 3, 4)
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
+
+    # Refusals 1 to 4 stop the batch at the refused row, as an outage would...
+    await park_one(relay)
+    assert [m.message_id for m in await things.wait_for(1)] == [str(first.id)]
+    # ...the fifth parks it, and the rows behind it go out in the same batch.
+    assert await relay.relay_once() == 2
+
+    received = await things.wait_for(3)
+    assert [m.message_id for m in received] == [str(e.id) for e in (first, *later)]
+    rows = await outbox_rows(relay_db)
+    assert [(r.event_id, r.state) for r in rows] == [
+        (first.id, "published"),
+        (refused.id, "parked"),
+        (later[0].id, "published"),
+        (later[1].id, "published"),
+    ]
+    parked = rows[1]
+    assert (parked.attempts, parked.refusals) == (5, 5)
+    assert parked.parked_at is not None
+    assert "BrokerRefusedError" in parked.last_error
+    assert "Nack" in parked.last_error
+    # Parked rows are left alone: the next run has nothing to do.
+    assert await relay.relay_once() == 0
+    await relay.sample()
+    assert REGISTRY.get_sample_value("outbox_parked_events", {"outbox": SCHEMA}) == 1
+    assert REGISTRY.get_sample_value("outbox_pending_events", {"outbox": SCHEMA}) == 0
+
+
+async def test_an_outage_is_retried_for_as_long_as_it_lasts_and_never_parks(
+    *,
+    relay_db: RelayDatabase,
+    make_broker: Callable[..., RabbitBroker],
+    proxied_settings: ServiceSettings,
+    rabbit_proxy: TcpProxy,
+    tap: TapFactory,
+) -> None:
+    things = await tap()
+    broker = make_broker(proxied_settings)
+    await broker.start()
+    publisher = EventPublisher(broker, proxied_settings, confirm_timeout=1.0)
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
+    [envelope] = await add_things(relay_db, 1)
+
+    rabbit_proxy.cut()
+    for _ in range(PARK_AFTER_REFUSALS + 2):
+        with pytest.raises(Exception) as failed:  # noqa: PT011 - whatever an outage raises
+            await relay.relay_once()
+        assert not isinstance(failed.value, PublishRefusedError), failed.value
+    [row] = await outbox_rows(relay_db)
+    assert (row.state, row.attempts, row.refusals) == ("pending", PARK_AFTER_REFUSALS + 2, 0)
+
+    rabbit_proxy.restore()
+
+    async def published() -> bool:
+        try:
+            return await relay.relay_once() == 1
+        except Exception:  # noqa: BLE001 - not reconnected yet
+            return False
+
+    await eventually(published, timeout=15)
+    assert [m.message_id for m in await things.wait_for(1)] == [str(envelope.id)]
+
+
+async def test_a_redriven_parked_row_is_published_exactly_once(
+    relay_db: RelayDatabase,
+    publisher: EventPublisher,
+    tap: TapFactory,
+    rabbit: AbstractRobustConnection,
+    settings: ServiceSettings,
+) -> None:
+    refused_tap = await tap(Refused.routing_key)
+    refuser = await refusing(rabbit, settings, Refused.routing_key)
+    refused = await add_refused(relay_db, 1)
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
+    await park_one(relay)
+    assert await relay.relay_once() == 0
+    # The tap is bound beside the refusing queue, so it saw each refused attempt.
+    assert len(await refused_tap.wait_for(PARK_AFTER_REFUSALS)) == PARK_AFTER_REFUSALS
+    refused_tap.received.clear()
+
+    await refuser.delete(if_unused=False, if_empty=False)  # the cause, fixed
+    assert await redrive(relay_db.engine, relay_db.outbox, [999_999]) == 0
+    assert await redrive(relay_db.engine, relay_db.outbox) == 1
+    assert await relay.relay_once() == 1
+    # A second re-drive finds nothing parked, so nothing goes out twice.
+    assert await redrive(relay_db.engine, relay_db.outbox) == 0
+    assert await relay.relay_once() == 0
+
+    assert [m.message_id for m in await refused_tap.wait_for(1)] == [str(refused.id)]
+    [row] = await outbox_rows(relay_db)
+    assert (row.state, row.refusals, row.parked_at) == ("published", 0, None)
+    assert await refused_tap.all() == refused_tap.received
+    assert len(refused_tap.received) == 1

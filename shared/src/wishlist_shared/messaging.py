@@ -15,8 +15,8 @@ Topology, all durable, all named from ``settings.events_exchange`` (``X``) and
   deliveries are handled concurrently and retried), so handlers must not
   depend on the order of events.
 - Its dead letters go through ``X.dlx`` (direct), keyed by the queue's name, to
-  ``<queue>.dlq``; :func:`replay_dead_letters` (or ``python -m
-  wishlist_shared.messaging replay <queue>``) moves them back.
+  ``<queue>.dlq``; ``python -m wishlist_shared.deliveries dead-letters`` shows
+  them and moves them back (:mod:`wishlist_shared.deliveries`).
 
 Acknowledgement is ``AckPolicy.MANUAL``: a message is acknowledged only after
 its handler returned (its transaction committed). A handler that fails because
@@ -45,20 +45,18 @@ the broker with :func:`run_broker`, which starts it in the background.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
 import random
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractIncomingMessage, HeadersType
+from aio_pika.abc import HeadersType
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import (
@@ -99,20 +97,6 @@ RETRY_DELAY_CAP = 5.0
 CONSUMER_GRACE_SECONDS = 10.0
 """On shutdown, how long handlers in flight may run on before the connection closes."""
 """Longest pause between two in-process attempts of a failing handler."""
-
-# Headers RabbitMQ adds when it dead-letters; a replayed message starts afresh.
-_DEATH_HEADERS = frozenset(
-    {
-        "x-death",
-        "x-delivery-count",
-        "x-first-death-exchange",
-        "x-first-death-queue",
-        "x-first-death-reason",
-        "x-last-death-exchange",
-        "x-last-death-queue",
-        "x-last-death-reason",
-    }
-)
 
 
 class PublishNotConfirmedError(RuntimeError):
@@ -660,82 +644,3 @@ def subscribe(
 
     consume.__name__ = f"consume_{purpose}"
     subscriber(consume)
-
-
-# --- dead letters -------------------------------------------------------------
-
-
-def _replayed(message: AbstractIncomingMessage) -> aio_pika.Message:
-    headers = {k: v for k, v in (message.headers or {}).items() if k not in _DEATH_HEADERS}
-    return aio_pika.Message(
-        message.body,
-        headers=headers,
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        priority=message.priority,
-        correlation_id=message.correlation_id,
-        message_id=message.message_id,
-        timestamp=message.timestamp,
-        type=message.type,
-        app_id=message.app_id,
-    )
-
-
-async def replay_dead_letters(
-    settings: ServiceSettings, queue: str, limit: int | None = None
-) -> int:
-    """Moves messages from ``<queue>.dlq`` back to ``queue``, oldest first; returns how many.
-
-    Each message is acknowledged on the dead-letter queue only after RabbitMQ
-    confirmed it on the main queue, so a failure midway loses nothing (at worst
-    a message is in both). Only the messages there at the start are moved: one
-    that fails again while this runs waits for the next replay.
-    """
-    queue = queue.removesuffix(".dlq")
-    connection = await aio_pika.connect(settings.rabbitmq_url)
-    async with connection:
-        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-        # Passive declarations: replaying into a queue that does not exist is a
-        # mistake to report, not something to create.
-        await channel.declare_queue(queue, passive=True)
-        dead = await channel.declare_queue(dead_letter_queue_name(queue), passive=True)
-        waiting = dead.declaration_result.message_count or 0
-        budget: int = waiting if limit is None else min(limit, waiting)
-        moved = 0
-        while moved < budget:
-            message = await dead.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            await channel.default_exchange.publish(_replayed(message), routing_key=queue)
-            await message.ack()
-            moved += 1
-    log.info("replayed %d dead letters into %s", moved, queue)
-    return moved
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m wishlist_shared.messaging replay <queue> [--limit N]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m wishlist_shared.messaging",
-        description="Operate the platform's RabbitMQ queues.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    replay = commands.add_parser("replay", help="move dead-lettered messages of a queue back to it")
-    replay.add_argument("queue", help="the consumer's queue (its '.dlq' suffix is optional)")
-    replay.add_argument("--limit", type=int, default=None, help="move at most this many")
-    replay.add_argument(
-        "--rabbitmq-url", default=None, help="default: $RABBITMQ_URL, else the local default"
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    settings = ServiceSettings()
-    if args.rabbitmq_url:
-        settings = settings.model_copy(update={"rabbitmq_url": args.rabbitmq_url})
-    moved = asyncio.run(replay_dead_letters(settings, args.queue, args.limit))
-    sys.stdout.write(f"moved {moved} message(s) back to {args.queue.removesuffix('.dlq')}\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
