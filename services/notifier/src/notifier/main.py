@@ -18,6 +18,7 @@ from notifier.events.push import RedisPushPublisher
 from notifier.settings import Settings
 from wishlist_shared import health, redis_pool
 from wishlist_shared.db import engine as db
+from wishlist_shared.deliveries import watch_dead_letters
 from wishlist_shared.messaging import create_broker, run_broker
 from wishlist_shared.outbox import OutboxRelay
 from wishlist_shared.security import jwks_token_checker
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with run_broker(broker, settings):
+        async with run_broker(broker, settings), watch_dead_letters(broker, settings):
             await pushes.start()
             if mailer:
                 await mailer.start()

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from wishlist_shared import health, redis_pool
 from wishlist_shared.db import engine as db
+from wishlist_shared.deliveries import watch_dead_letters
 from wishlist_shared.messaging import EventPublisher, create_broker, run_broker
 from wishlist_shared.outbox import OutboxRelay
 from wishlist_shared.security import jwks_token_checker
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with run_broker(broker, settings):
+        async with run_broker(broker, settings), watch_dead_letters(broker, settings):
             await relay.start()
             try:
                 yield
