@@ -93,6 +93,12 @@ class Findings:
     lost_writes: list[str] = field(default_factory=list)
     oversold: list[str] = field(default_factory=list)
     races: list[str] = field(default_factory=list)
+    outbox_left: list[str] = field(default_factory=list)
+    """Outbox rows not published: pending (a relay stuck) or parked (refused)."""
+    dead_letters: list[str] = field(default_factory=list)
+    unrouted: list[str] = field(default_factory=list)
+    backlog: list[str] = field(default_factory=list)
+    """Consumer queues with messages left once everything else had settled."""
     expected: int = 0
     delivered: int = 0
 
@@ -106,6 +112,10 @@ class Findings:
             *self.lost_writes,
             *self.oversold,
             *self.races,
+            *self.outbox_left,
+            *self.dead_letters,
+            *self.unrouted,
+            *self.backlog,
         ]
 
 
@@ -207,3 +217,33 @@ async def check_writes(db: asyncpg.Connection, ledger: Ledger, findings: Finding
         for item, winners, lost in ledger.races
         if winners > 1 or (winners == 0 and not lost)
     ]
+
+
+SERVICES = ("auth", "wishlists", "notifier")
+
+
+async def check_outboxes(db: asyncpg.Connection, findings: Findings) -> None:
+    """Every event of every service went out: no outbox row is anything but published."""
+    for service in SERVICES:
+        rows = await db.fetch(
+            f"SELECT state, count(*) AS n FROM {service}.outbox"  # noqa: S608 - our own names
+            " WHERE state <> 'published' GROUP BY state"
+        )
+        findings.outbox_left += [f"{service} outbox: {r['n']} {r['state']}" for r in rows]
+
+
+def check_queues(depths: dict[str, int], prefix: str, exchange: str, findings: Findings) -> None:
+    """No dead letter, nothing unrouted, no consumer queue left with messages.
+
+    ``depths`` is every queue of the suite's own RabbitMQ node; only the
+    namespace's are judged.
+    """
+    for name, messages in sorted(depths.items()):
+        if not messages:
+            continue
+        if name == f"{exchange}.unrouted":
+            findings.unrouted.append(f"{name}: {messages} unrouted")
+        elif name.startswith(prefix) and name.endswith(".dlq"):
+            findings.dead_letters.append(f"{name}: {messages} dead-lettered")
+        elif name.startswith(prefix):
+            findings.backlog.append(f"{name}: {messages} not consumed")

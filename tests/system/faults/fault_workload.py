@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 API = "/api/v1"
 PASSWORD = "correct horse battery"
@@ -32,7 +32,8 @@ RETRY_DEADLINE = 120.0
 MAX_RETRY_WAIT = 2.0
 """A client honours ``Retry-After`` but waits no longer than this between tries."""
 UNAUTHORIZED = 4401
-MAYBE_DONE = {"/problems/upstream-interrupted", "/problems/dependency-unavailable"}
+INTERRUPTED = "/problems/upstream-interrupted"
+MAYBE_DONE = {INTERRUPTED, "/problems/dependency-unavailable"}
 """503s after which a write may have taken effect: the service went away, or its
 database did, perhaps during the commit. Other 503s (the service could not be
 reached, tokens could not be checked) stopped the request before it got anywhere."""
@@ -50,6 +51,10 @@ class Tally:
     connection_errors: int = 0
     lost_answers: int = 0
     """Writes retried after their answer was lost: done once, or not at all."""
+    cut_off: int = 0
+    """Requests that were under way when a process died: the gateway's 503
+    ``upstream-interrupted``, or the gateway's own connection broken after the
+    request was sent (not refused)."""
     unexpected: list[str] = field(default_factory=list)
     """Any other 5xx, a 503 without ``Retry-After``, a status the operation never answers."""
 
@@ -124,15 +129,18 @@ class Api:
             except httpx.TransportError as exc:
                 self.tally.connection_errors += 1
                 # Refused: nothing was sent. Anything else: it may have been done.
-                if write and not isinstance(exc, httpx.ConnectError):
-                    lost = True
+                if not isinstance(exc, httpx.ConnectError):
+                    self.tally.cut_off += 1
+                    lost = lost or write
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.2)
                 continue
             if response.status_code == 503 and "retry-after" in response.headers:
                 self.tally.retried_503 += 1
-                if write and response.json().get("type") in MAYBE_DONE:
+                kind = response.json().get("type")
+                self.tally.cut_off += kind == INTERRUPTED
+                if write and kind in MAYBE_DONE:
                     lost = True
                 if time.monotonic() > deadline:
                     self.tally.unexpected.append(f"{method} {path}: 503 for {RETRY_DEADLINE} s")
@@ -208,8 +216,15 @@ class Inbox:
                     self.closes[code if code is not None else "none"] += 1
                     if code == UNAUTHORIZED:
                         self.unexpected.append(f"{self.person.name}: closed 4401")
+            except InvalidStatus as exc:
+                # A refusal is not an outage: whatever is away, the gateway
+                # accepts and closes with a code that says why (see its sockets).
+                status = exc.response.status_code
+                self.closes[f"HTTP {status}"] += 1
+                if status >= 500:
+                    self.unexpected.append(f"{self.person.name}: upgrade answered {status}")
             except (OSError, InvalidHandshake, TimeoutError) as exc:
-                # The gateway is down or refuses for now (Redis away): come back.
+                # The gateway is down (refused, or it died during the handshake): come back.
                 self.closes[type(exc).__name__] += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
@@ -225,6 +240,8 @@ class Workload:
         self.inboxes: dict[str, Inbox] = {}
         self.busy = False
         """True while the part of a round that runs into the fault is under way."""
+        self.people: list[Person] = []
+        """The current round's people with a socket, once they have one."""
 
     async def stop(self) -> None:
         await asyncio.gather(*(inbox.stop() for inbox in self.inboxes.values()))
@@ -364,6 +381,7 @@ class Workload:
         )
         everyone = [*owners, *viewers]
         await asyncio.gather(*(self.listen(p) for p in everyone))
+        self.people = everyone
         lists = await asyncio.gather(*(self.wishlist(o) for o in owners))
         for owner, wishlist_id, other in zip(owners, lists, reversed(owners), strict=True):
             await asyncio.gather(*(self.share(owner, wishlist_id, v) for v in [other, *viewers]))
@@ -397,3 +415,22 @@ class Workload:
         reserved = [i for i in items if i is not None and self.ledger.reservations.get(i)]
         if reserved:
             await self.delete_item(owner, wishlist_id, reserved[0])
+
+    async def browse(self, target: str) -> None:
+        """People reading, back to back, from ``target`` (a process) until cancelled:
+        it then holds requests nearly all the time, so a kill meets some."""
+        path = {
+            "auth": "/auth/me",
+            "wishlists": "/wishlists",
+            "notifier": "/notifications",
+            "gateway": "/wishlists",
+        }[target]
+
+        async def reader(person: Person) -> None:
+            while True:
+                if target == "auth":
+                    # Signing in hashes a password: auth holds it for a while.
+                    await self.login(person)
+                await self.api.call("GET", path, who=person, expect=(200,))
+
+        await asyncio.gather(*(reader(p) for p in self.people))
