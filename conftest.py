@@ -5,4 +5,4 @@
 # the real one in gateway/src. Importing the real package first prevents it.
 import gateway  # noqa: F401
 
-pytest_plugins = ["wishlist_shared.testing.plugin"]
+pytest_plugins = ["wishlist_shared.testing.plugin", "wishlist_shared.testing.parallel"]
