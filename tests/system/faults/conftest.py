@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fault_report import Row, render
 
 from wishlist_shared.testing.databases import DatabaseFactory
+from wishlist_shared.testing.parallel import add_summary
 from wishlist_shared.testing.plugin import fresh_namespace
 from wishlist_shared.testing.private_servers import PrivateServers
 from wishlist_shared.testing.private_servers import private_servers as make_private_servers
@@ -55,7 +56,7 @@ def fault_table() -> list[Row]:
     return TABLE
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Printed at the end of the run: by the controller when on an xdist worker.
     if TABLE:
-        terminalreporter.write_sep("=", "faults x outcomes")
-        terminalreporter.write_line(render(TABLE))
+        add_summary(session.config, "faults x outcomes", render(TABLE))
