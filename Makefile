@@ -38,12 +38,14 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 web-install: $(WEB_STAMP)
 
 # Debian packages the tests drive: Chromium (browser tests), nginx (the edge
-# proxy's tests) and wrk (the benchmarks' HTTP load). Installed only when missing.
+# proxy's tests), wrk (the benchmarks' HTTP load) and Prometheus's promtool
+# (the alert rules' tests). Installed only when missing.
 system-packages:
 	@missing=""; \
 	test -x $(CHROMIUM) || missing="$$missing chromium chromium-driver"; \
 	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	test -x /usr/bin/wrk || missing="$$missing wrk"; \
+	test -x /usr/bin/promtool || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 		echo "== installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \

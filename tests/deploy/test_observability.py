@@ -13,6 +13,8 @@ import functools
 import importlib
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,113 @@ def test_every_metric_is_described_in_the_operations_doc() -> None:
     # A histogram by its own name, a counter by its sample's (`..._total`).
     missing = [f for f in families if not ({f} | exported()[f]) & named]
     assert missing == []
+
+
+# --- the alert rules, evaluated by Prometheus's own rule engine ---------------
+
+
+def _rendered(rule: dict[str, Any], labels: dict[str, str], value: str) -> dict[str, str]:
+    """A rule's annotations as Prometheus renders them for ``labels`` and ``value``.
+
+    Enough of Go's templates for the rules tested here: label and value
+    substitutions, nothing else (a rule using more would fail its test loudly).
+    """
+    rendered = {}
+    for key, template in rule["annotations"].items():
+        text = template.replace("{{ $value }}", value)
+        for name, label in labels.items():
+            text = text.replace(f"{{{{ $labels.{name} }}}}", label)
+        assert "{{" not in text, f"{rule['alert']}: cannot render {text!r} here"
+        rendered[key] = text
+    return rendered
+
+
+def promtool_test(
+    tmp_path: Path, series: dict[str, str], expected: list[tuple[str, str, list[dict[str, str]]]]
+) -> None:
+    """Runs ``promtool test rules``: ``series`` fed in, each (eval time, alert) firing as listed.
+
+    An expected firing is its labels (besides the rule's own) and the value
+    its annotations show; an empty list means the alert must not fire then.
+    """
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: `make system-packages` installs it (Debian: prometheus)")
+    rules = {rule["alert"]: rule for rule in alert_rules()}
+    alert_tests = []
+    for eval_time, name, firings in expected:
+        rule = rules[name]
+        exp_alerts = []
+        for firing in firings:
+            labels = {k: v for k, v in firing.items() if k != "value"}
+            exp_alerts.append(
+                {
+                    "exp_labels": {**rule["labels"], **labels},
+                    "exp_annotations": _rendered(rule, labels, firing["value"]),
+                }
+            )
+        alert_tests.append({"eval_time": eval_time, "alertname": name, "exp_alerts": exp_alerts})
+    document = {
+        "rule_files": [str(ALERTS)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": s, "values": v} for s, v in series.items()],
+                "alert_rule_test": alert_tests,
+            }
+        ],
+    }
+    path = tmp_path / "alerts_test.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    result = subprocess.run(
+        [promtool, "test", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_outbox_rows_parked_fires_as_soon_as_a_relay_counts_one(tmp_path: Path) -> None:
+    promtool_test(
+        tmp_path,
+        {
+            # Two replicas of wishlists sample the same outbox; auth has none parked.
+            'outbox_parked_events{outbox="wishlists", instance="w1"}': "0 0 1 1 2",
+            'outbox_parked_events{outbox="wishlists", instance="w2"}': "0 0 0 1 2",
+            'outbox_parked_events{outbox="auth", instance="a1"}': "0 0 0 0 0",
+        },
+        [
+            ("1m", "OutboxRowsParked", []),
+            ("2m", "OutboxRowsParked", [{"outbox": "wishlists", "value": "1"}]),
+            ("4m", "OutboxRowsParked", [{"outbox": "wishlists", "value": "2"}]),
+        ],
+    )
+
+
+def test_dead_letter_queue_not_empty_fires_after_ten_minutes_of_waiting_messages(
+    tmp_path: Path,
+) -> None:
+    promtool_test(
+        tmp_path,
+        {
+            'dead_letter_queue_messages{queue="notifier.item_reserved", instance="n1"}': "0 3x15",
+            'dead_letter_queue_messages{queue="notifier.item_added", instance="n1"}': "0x15",
+        },
+        [
+            ("5m", "DeadLetterQueueNotEmpty", []),
+            (
+                "12m",
+                "DeadLetterQueueNotEmpty",
+                [{"queue": "notifier.item_reserved", "value": "3"}],
+            ),
+        ],
+    )
+
+
+def test_the_alert_rules_load_in_prometheus() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: `make system-packages` installs it (Debian: prometheus)")
+    result = subprocess.run(
+        [promtool, "check", "rules", str(ALERTS)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
