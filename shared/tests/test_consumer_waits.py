@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import aio_pika
@@ -19,11 +20,12 @@ from faststream.rabbit import RabbitBroker
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from wishlist_shared import health
-from wishlist_shared.dependency_gate import gate_of
+from wishlist_shared.dependency_gate import DependencyGate, gate_of
 from wishlist_shared.events import Envelope, EventPayload, dump
+from wishlist_shared.inbox import claim
 from wishlist_shared.messaging import (
     EventPublisher,
     dead_letter_queue_name,
@@ -77,14 +79,22 @@ async def _consumers_on(rabbit: AbstractRobustConnection, queue: str) -> int:
         await channel.close()
 
 
+@dataclass
+class ProxiedDatabase:
+    """The effect database, and ``engine`` on it through ``proxy``: the handler's dependency."""
+
+    db: RelayDatabase
+    proxy: TcpProxy
+    engine: AsyncEngine
+
+
 @pytest.fixture
-async def proxied_engine(relay_db: RelayDatabase) -> AsyncIterator[tuple[TcpProxy, AsyncEngine]]:
-    """The effect database reached through a proxy: the handler's own dependency."""
+async def proxied(relay_db: RelayDatabase) -> AsyncIterator[ProxiedDatabase]:
     url = relay_db.engine.url
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     engine = create_async_engine(url.set(host="127.0.0.1", port=proxy.port), pool_pre_ping=True)
-    yield proxy, engine
+    yield ProxiedDatabase(relay_db, proxy, engine)
     await engine.dispose()
     await proxy.stop()
 
@@ -92,13 +102,11 @@ async def proxied_engine(relay_db: RelayDatabase) -> AsyncIterator[tuple[TcpProx
 async def test_database_outage_is_waited_out_paused_and_nothing_is_dead_lettered(
     make_broker: BrokerFactory,
     settings: ServiceSettings,
-    relay_db: RelayDatabase,
-    proxied_engine: tuple[TcpProxy, AsyncEngine],
-    rabbit: AbstractRobustConnection,
+    proxied: ProxiedDatabase,
     count_messages: CountMessages,
     redis: Redis,
 ) -> None:
-    proxy, engine = proxied_engine
+    relay_db, proxy, engine = proxied.db, proxied.proxy, proxied.engine
     calls: dict[int, int] = {}
 
     async def apply(envelope: Envelope[Reserved]) -> None:
@@ -170,7 +178,6 @@ async def test_database_outage_is_waited_out_paused_and_nothing_is_dead_lettered
     await eventually(all_applied, timeout=20, interval=0.2, message="every event applied once")
     assert not gate.closed
     await consumers_ready()
-    assert await _consumers_on(rabbit, queue) == 1
     assert _metric("consumers_paused") == 0
     assert _metric("consumer_messages_waiting_on_dependency", queue=label) == 0
     # Waits are not failures: nothing counted toward dead-lettering.
@@ -180,6 +187,90 @@ async def test_database_outage_is_waited_out_paused_and_nothing_is_dead_lettered
     await consumer.stop()
     assert await count_messages(queue) == 0
     assert await count_messages(dead_letter_queue_name(queue)) == 0
+
+
+async def test_a_held_message_whose_channel_closes_during_the_outage_has_its_effect_once(
+    make_broker: BrokerFactory,
+    settings: ServiceSettings,
+    proxied: ProxiedDatabase,
+    count_messages: CountMessages,
+) -> None:
+    """What RabbitMQ's consumer_timeout does to a delivery held past it, played sooner.
+
+    RabbitMQ closes the channel (406 PRECONDITION_FAILED) and puts the message
+    back; the handler waiting with it is cancelled. The consumer must not stay
+    paused with nothing left to notice the database's return: it takes the
+    message again and waits with it, and once the database is back the event
+    has its effect once and nothing is dead-lettered.
+    """
+    relay_db, proxy, engine = proxied.db, proxied.proxy, proxied.engine
+
+    async def apply(envelope: Envelope[Reserved]) -> None:
+        async with AsyncSession(engine) as session, session.begin():
+            if await claim(session, relay_db.inbox, "svc.held", envelope.id):
+                await session.execute(
+                    insert(relay_db.effects).values(event_id=envelope.id, n=envelope.payload.n)
+                )
+
+    consumer = make_broker()
+    subscribe(
+        consumer,
+        settings,
+        service="svc",
+        purpose="held",
+        payload_type=Reserved,
+        handler=apply,
+        base_delay=0.2,
+    )
+    await consumer.start()
+    publisher = EventPublisher(make_broker(), settings)
+    await publisher.broker.start()
+    queue = queue_name(settings, service="svc", purpose="held")
+    gate = gate_of(consumer)
+
+    proxy.cut()
+    first = await _publish(publisher, 1)
+    await eventually(lambda: gate.paused, message="paused on the outage")
+    assert await count_messages(queue) == 0  # held, unacked
+    (subscriber,) = gate._subscribers
+    assert subscriber._queue_obj is not None
+    channel = await subscriber._queue_obj.channel.get_underlay_channel()
+    # An unknown delivery tag: RabbitMQ closes the channel with 406, as it
+    # does when a delivery outlives consumer_timeout.
+    await channel.basic_ack(delivery_tag=10_000)
+    await eventually(lambda: channel.is_closed, message="RabbitMQ closed the channel")
+    # Taken again (on the reopened channel) and held: paused, the queue empty.
+    await eventually(
+        lambda: _held_again(gate, count_messages, queue), message="the message held again"
+    )
+    proxy.restore()
+
+    second = await _publish(publisher, 2)
+
+    async def effects() -> dict[uuid.UUID, int]:
+        async with relay_db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(relay_db.effects.c.event_id, func.count()).group_by(
+                    relay_db.effects.c.event_id
+                )
+            )
+            return dict(rows.all())  # type: ignore[arg-type]
+
+    async def both_applied() -> bool:
+        return set(await effects()) == {first, second}
+
+    await eventually(both_applied, timeout=20, interval=0.2, message="both events applied")
+    await eventually(lambda: _settled(count_messages, queue), message="the redelivery skipped")
+    assert await effects() == {first: 1, second: 1}
+    assert await count_messages(dead_letter_queue_name(queue)) == 0
+
+
+async def _settled(count_messages: CountMessages, queue: str) -> bool:
+    return await count_messages(queue) == 0
+
+
+async def _held_again(gate: DependencyGate, count_messages: CountMessages, queue: str) -> bool:
+    return gate.paused and await count_messages(queue) == 0
 
 
 async def test_a_poison_message_is_still_dead_lettered_after_five_attempts(

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import time
 import weakref
+from collections.abc import Iterator
 
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.subscriber.usecase import RabbitSubscriber
@@ -48,6 +49,7 @@ class DependencyGate:
         self._opened = asyncio.Event()
         self._opened.set()
         self._closed_at: float | None = None
+        self._holders = 0
         self._reconciling: asyncio.Task[None] | None = None
 
     def add(self, subscriber: RabbitSubscriber) -> None:
@@ -90,6 +92,28 @@ class DependencyGate:
             )
             self._closed_at = None
             self._reconcile()
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Marks a delivery in its handler's hands, for as long as it is retried.
+
+        The held deliveries are what finds out that the dependency is back. If
+        the last one goes without succeeding (its channel closed under it, as
+        RabbitMQ's consumer_timeout or a reconnection does, which cancels the
+        handler; or the consumer stops), nothing would ever open the gate:
+        consuming resumes instead, and the next delivery tries again (closing
+        the gate again if the dependency is still away).
+        """
+        self._holders += 1
+        try:
+            yield
+        finally:
+            self._holders -= 1
+            if self._holders == 0 and self.closed:
+                self._opened.set()
+                CONSUMERS_PAUSED.set(0)
+                log.warning("no delivery waits for a dependency any more; consumers resumed")
+                self._reconcile()
 
     async def wait_open(self, timeout: float) -> bool:
         """Waits until the gate opens, at most ``timeout`` seconds; True if it is open."""

@@ -449,16 +449,18 @@ async def _settle(
             return
         if not supplied:
             correlation.correlation_id.set(envelope.correlation_id)
-        if await _run_handler(
-            envelope,
-            queue=queue,
-            label=label,
-            handler=handler,
-            max_attempts=max_attempts,
-            base_delay=base_delay,
-            gate=gate,
-            consuming=consuming,
-        ):
+        with gate.holding():
+            handled = await _run_handler(
+                envelope,
+                queue=queue,
+                label=label,
+                handler=handler,
+                max_attempts=max_attempts,
+                base_delay=base_delay,
+                gate=gate,
+                consuming=consuming,
+            )
+        if handled:
             await message.ack()
             CONSUMER_HANDLED.labels(label).inc()
             lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
