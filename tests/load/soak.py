@@ -5,9 +5,12 @@ system tests do), runs ``tests/load/locustfile.py`` headless against the
 gateway on 127.0.0.1 for a bounded time, samples the resident memory of every
 platform process meanwhile, and at the end measures how long each service's
 outbox takes to empty. It passes when locust saw no failure, no process's
-memory grew by 10 % or more after the warm-up, and every outbox was empty
-within a second of the last request. docs/reliability.md describes the run and
-its latest figures.
+memory grew by 10 % or more after the warm-up, every outbox was empty
+within a second of the last request, and then no event was left behind on the
+way: no outbox row parked, every consumer queue drained within
+:data:`QUEUE_DRAIN_SECONDS`, every dead-letter queue empty (checked with
+:mod:`wishlist_shared.deliveries`, the operators' command). docs/reliability.md
+describes the run and its latest figures.
 
 ``make soak`` runs it; by hand: ``python tests/load/soak.py --users 300
 --duration 300``. :func:`run_soak` is the core; ``tests/system/test_soak.py``
@@ -31,7 +34,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from wishlist_shared.deliveries import (
+    dead_letter_depths,
+    parked_count,
+    platform_queues,
+    queue_depths,
+    service_outbox,
+)
+from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.platform import standalone_stack
 from wishlist_shared.testing.stack import SERVICES, UNTHROTTLED, Stack
 
@@ -46,6 +59,10 @@ MAX_DRAIN_SECONDS = 1.0
 # enough to report how late it was, not only that it was.
 DRAIN_WATCH_SECONDS = 30.0
 DRAIN_POLL_SECONDS = 0.05
+# Consumers may still be handling the last events when the outbox is empty:
+# a backlog that outlasts this is one they cannot keep up with, or stuck.
+QUEUE_DRAIN_SECONDS = 30.0
+QUEUE_POLL_SECONDS = 0.5
 # Users in the middle of a task finish it when the time is up, so that no
 # request is cut off and the outbox is measured after the last write.
 STOP_TIMEOUT_SECONDS = 10
@@ -89,6 +106,14 @@ class SoakReport:
     backlog_at_end: dict[str, int] = field(default_factory=dict)
     drained_after: float | None = None
     """Seconds from locust's end until every outbox was empty; None if it never was."""
+    parked: dict[str, int] = field(default_factory=dict)
+    """Outbox rows each service parked (the destination refused them)."""
+    queue_backlog: dict[str, int] = field(default_factory=dict)
+    """Messages still ready in consumer queues once they had QUEUE_DRAIN_SECONDS to drain."""
+    queues_drained_after: float | None = None
+    """Seconds from the outbox drain until every consumer queue was empty; None if never."""
+    dead_letters: dict[str, int] = field(default_factory=dict)
+    """Messages in each consumer queue's dead-letter queue at the end (only the non-empty)."""
 
     @property
     def requests(self) -> int:
@@ -118,6 +143,15 @@ class SoakReport:
             found.append(f"outbox not drained {DRAIN_WATCH_SECONDS:.0f} s after the end")
         elif self.drained_after > MAX_DRAIN_SECONDS:
             found.append(f"outbox drained only {self.drained_after:.2f} s after the end")
+        if any(self.parked.values()):
+            found.append(f"outbox rows parked: {self.parked}")
+        if self.queue_backlog:
+            found.append(
+                f"queues not drained {QUEUE_DRAIN_SECONDS:.0f} s after the outbox: "
+                f"{self.queue_backlog}"
+            )
+        if self.dead_letters:
+            found.append(f"messages dead-lettered: {self.dead_letters}")
         return found
 
 
@@ -169,6 +203,48 @@ async def outbox_backlog(connection: asyncpg.Connection) -> dict[str, int]:
         )
         backlog[service] = int(count)
     return backlog
+
+
+def platform_settings(stack: Stack) -> ServiceSettings:
+    """Where the platform's events are: the stack's RabbitMQ and namespace."""
+    return ServiceSettings(
+        rabbitmq_url=stack.servers.rabbitmq_url,
+        events_exchange=stack.namespace.exchange,
+        queue_prefix=stack.namespace.queue_prefix,
+    )
+
+
+async def parked_rows(stack: Stack) -> dict[str, int]:
+    """Outbox rows each service parked."""
+    url = make_url(stack.database.admin_url).set(drivername="postgresql+asyncpg")
+    engine = create_async_engine(url)
+    try:
+        return {s: await parked_count(engine, service_outbox(s)) for s in SERVICES}
+    finally:
+        await engine.dispose()
+
+
+async def queue_backlog(settings: ServiceSettings, queues: list[str]) -> dict[str, int]:
+    """Ready messages in ``queues``, only those that hold some (a missing queue holds none)."""
+    return {q: n for q, n in (await queue_depths(settings, queues)).items() if n}
+
+
+async def left_behind(report: SoakReport, stack: Stack) -> None:
+    """Fills in what the run left on the way: parked rows, queue backlog, dead letters."""
+    settings = platform_settings(stack)
+    queues = platform_queues(settings)
+    report.parked = await parked_rows(stack)
+    started = time.monotonic()
+    while True:
+        report.queue_backlog = await queue_backlog(settings, queues)
+        if not report.queue_backlog:
+            report.queues_drained_after = round(time.monotonic() - started, 3)
+            break
+        if time.monotonic() - started >= QUEUE_DRAIN_SECONDS:
+            break
+        await asyncio.sleep(QUEUE_POLL_SECONDS)
+    depths = await dead_letter_depths(settings, queues)
+    report.dead_letters = {q: n for q, n in depths.items() if n}
 
 
 def locust_files(workdir: Path) -> tuple[Path, Path]:
@@ -279,6 +355,7 @@ async def run_soak(stack: Stack, options: SoakOptions, workdir: Path) -> SoakRep
             await asyncio.sleep(DRAIN_POLL_SECONDS)
     finally:
         await connection.close()
+    await left_behind(report, stack)
     report.totals, report.endpoints, report.failures = read_stats(prefix, log)
     report.memory = memory_figures(report.samples, report.warmup_seconds)
     return report
@@ -309,6 +386,16 @@ def describe(report: SoakReport) -> str:
         "never" if report.drained_after is None else f"{report.drained_after:.3f} s after the end"
     )
     lines += ["", f"outbox backlog at the end: {report.backlog_at_end}; drained: {drained}"]
+    queues = (
+        "never"
+        if report.queues_drained_after is None
+        else f"{report.queues_drained_after:.3f} s after the outbox"
+    )
+    lines += [
+        f"parked outbox rows: {report.parked}; consumer queues drained: {queues}"
+        f"{f' (left: {report.queue_backlog})' if report.queue_backlog else ''}; "
+        f"dead letters: {report.dead_letters or 'none'}"
+    ]
     lines += [f"failure: {f['name']}: {f['error']} x{f['occurrences']}" for f in report.failures]
     return "\n".join(lines)
 
@@ -326,6 +413,9 @@ def to_json(report: SoakReport, problems: list[str]) -> dict[str, Any]:
             "failures": 0,
             "max_memory_growth": MAX_GROWTH,
             "max_drain_seconds": MAX_DRAIN_SECONDS,
+            "max_queue_drain_seconds": QUEUE_DRAIN_SECONDS,
+            "parked_rows": 0,
+            "dead_letters": 0,
         },
         "machine": {"cpus": os.cpu_count()},
     }
