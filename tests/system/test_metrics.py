@@ -131,12 +131,17 @@ async def test_every_process_exports_what_the_dashboards_and_alerts_watch(
         text = texts[name]
         assert total(text, "outbox_pending_events", outbox=name) >= 0
         assert total(text, "outbox_oldest_pending_age_seconds", outbox=name) < 60
+        assert total(text, "outbox_parked_events", outbox=name) == 0
         assert total(text, "readiness_check_up", check="rabbitmq") == 1
         assert samples(text, "consumer_messages_dead_lettered_total") == []
 
     wishlists = texts["wishlists"]
     registered = {"queue": "wishlists.user_registered"}
     assert total(wishlists, "consumer_messages_handled_total", **registered) == 3
+    # Each service samples the dead-letter queues of its own queues, and only those.
+    assert total(wishlists, "dead_letter_queue_messages", **registered) == 0
+    assert samples(wishlists, "dead_letter_queue_messages", queue="notifier.item_added") == []
+    assert total(texts["notifier"], "dead_letter_queue_messages", queue="notifier.item_added") == 0
     assert total(wishlists, "consumer_event_lag_seconds_count", **registered) == 3
     assert total(wishlists, "consumer_handling_duration_seconds_count", **registered) == 3
     assert total(wishlists, "outbox_events_published_total", outbox="wishlists") >= 1
