@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import aio_pika
+import aiormq
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
@@ -19,6 +20,7 @@ from wishlist_shared import correlation
 from wishlist_shared.deliveries import replay_dead_letters
 from wishlist_shared.events import Envelope, EventPayload, dump
 from wishlist_shared.messaging import (
+    BrokerRefusedError,
     EventPublisher,
     PublishNotConfirmedError,
     dead_letter_queue_name,
@@ -27,7 +29,7 @@ from wishlist_shared.messaging import (
     run_broker,
     subscribe,
 )
-from wishlist_shared.outbox import CORRELATION_HEADER
+from wishlist_shared.outbox import CORRELATION_HEADER, PublishRefusedError
 from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.faults import TcpProxy
@@ -416,3 +418,29 @@ async def test_replay_command_moves_dead_letters_back(
     await eventually(lambda: len(handled) == 2)
     assert await count_messages(dead_letter_queue_name(queue)) == 1
     assert len(set(handled)) == 2
+
+
+async def test_a_channel_closed_over_a_publish_is_a_refusal_and_the_next_publish_recovers(
+    make_broker: BrokerFactory, settings: ServiceSettings, rabbit: AbstractRobustConnection
+) -> None:
+    publisher = await started_publisher(make_broker, settings)
+    await publish_thing(publisher, 1)  # declares the topology
+    channel = await rabbit.channel()
+    # Gone behind the publisher's back: RabbitMQ closes its channel with 404 over the publish.
+    await channel.exchange_delete(settings.events_exchange)
+
+    with pytest.raises(BrokerRefusedError) as refused:
+        await publish_thing(publisher, 2)
+    assert isinstance(refused.value, PublishRefusedError)
+    assert isinstance(refused.value.__cause__, aiormq.exceptions.ChannelNotFoundEntity)
+
+    # The refusal was about this publish, not the connection: the next one
+    # declares the exchange again on a fresh channel and is confirmed.
+    async def publishes_again() -> bool:
+        try:
+            await publish_thing(publisher, 3)
+        except Exception:  # noqa: BLE001 - the channel is still being reopened
+            return False
+        return True
+
+    await eventually(publishes_again, timeout=10)
