@@ -265,6 +265,66 @@ async def test_a_held_message_whose_channel_closes_during_the_outage_has_its_eff
     assert await count_messages(dead_letter_queue_name(queue)) == 0
 
 
+async def test_a_delivery_held_too_long_is_released_uncounted_and_handled_once_after(
+    make_broker: BrokerFactory,
+    settings: ServiceSettings,
+    proxied: ProxiedDatabase,
+    count_messages: CountMessages,
+) -> None:
+    """Before RabbitMQ's consumer_timeout, a held delivery goes back as a fresh copy.
+
+    Here after 1 s instead of 20 min: the copy is a new message to RabbitMQ, so
+    taking it again is no redelivery and counts nothing toward the delivery
+    limit, however long the outage.
+    """
+    relay_db, proxy, engine = proxied.db, proxied.proxy, proxied.engine
+
+    async def apply(envelope: Envelope[Reserved]) -> None:
+        async with AsyncSession(engine) as session, session.begin():
+            if await claim(session, relay_db.inbox, "svc.released", envelope.id):
+                await session.execute(
+                    insert(relay_db.effects).values(event_id=envelope.id, n=envelope.payload.n)
+                )
+
+    consumer = make_broker()
+    subscribe(
+        consumer,
+        settings,
+        service="svc",
+        purpose="released",
+        payload_type=Reserved,
+        handler=apply,
+        base_delay=0.2,
+        release_after=1.0,
+    )
+    await consumer.start()
+    publisher = EventPublisher(make_broker(), settings)
+    await publisher.broker.start()
+    queue = queue_name(settings, service="svc", purpose="released")
+    label = "svc.released"
+    released_before = _metric("consumer_messages_released_total", queue=label)
+    redelivered_before = _metric("consumer_messages_redelivered_total", queue=label)
+
+    proxy.cut()
+    first = await _publish(publisher, 1)
+    await eventually(
+        lambda: _metric("consumer_messages_released_total", queue=label) >= released_before + 2,
+        timeout=15,
+        message="the held delivery released, taken again, and released again",
+    )
+    proxy.restore()
+
+    async def applied() -> bool:
+        async with relay_db.engine.connect() as conn:
+            rows = await conn.execute(select(relay_db.effects.c.event_id))
+            return [row.event_id for row in rows] == [first]
+
+    await eventually(applied, timeout=20, interval=0.2, message="the event applied once")
+    await eventually(lambda: _settled(count_messages, queue), message="nothing left in the queue")
+    assert _metric("consumer_messages_redelivered_total", queue=label) == redelivered_before
+    assert await count_messages(dead_letter_queue_name(queue)) == 0
+
+
 async def _settled(count_messages: CountMessages, queue: str) -> bool:
     return await count_messages(queue) == 0
 

@@ -47,12 +47,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic
 
 import aio_pika
 import aiormq
@@ -69,6 +71,7 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
+from faststream.rabbit.subscriber.usecase import RabbitSubscriber
 from pydantic import ValidationError
 
 from wishlist_shared import correlation, tracing
@@ -82,6 +85,7 @@ from wishlist_shared.metrics import (
     CONSUMER_HANDLED,
     CONSUMER_LAG,
     CONSUMER_REDELIVERED,
+    CONSUMER_RELEASED,
     CONSUMER_WAITING,
 )
 from wishlist_shared.outages import dependency_unavailable
@@ -360,7 +364,45 @@ DEPENDENCY_RETRY_DELAY_CAP = 10.0
 
 Bounds how long after a server's return the held deliveries notice it (the
 first success opens the gate and wakes the others at once)."""
+HELD_DELIVERY_RELEASE_SECONDS = 20 * 60.0
+"""How long a delivery is held while its handler waits for a dependency before
+it is released: a copy published to the tail of its queue, the original
+acknowledged. Below RabbitMQ's ``consumer_timeout`` (30 min by default), past
+which RabbitMQ would close the channel and return the message with its
+delivery count raised (``DELIVERY_LIMIT`` of them dead-letter it): a release
+does not count, so no outage is long enough to dead-letter an event."""
 _SHUTDOWN_CHECK_SECONDS = 0.5
+_RELEASE_CONFIRM_SECONDS = 5.0
+
+
+class _Outcome(enum.Enum):
+    HANDLED = "handled"
+    FAILED = "failed"
+    """Every attempt failed for a reason other than an outage: dead-letter it."""
+    RELEASED = "released"
+    """Held too long during an outage: a copy is back in the queue, this one acknowledged."""
+    ABANDONED = "abandoned"
+    """The consumer stops during an outage: left unsettled, RabbitMQ gives it back."""
+
+
+@dataclass(frozen=True)
+class _Consumer(Generic[P]):
+    """One subscription: where it reads, what it runs, how it retries."""
+
+    broker: RabbitBroker
+    subscriber: RabbitSubscriber
+    queue: str
+    label: str
+    """The queue without the environment's prefix: the same series in every deployment."""
+    envelope_type: type[Envelope[P]]
+    handler: Callable[[Envelope[P]], Awaitable[None]]
+    max_attempts: int
+    base_delay: float
+    release_after: float
+    gate: DependencyGate
+
+    def consuming(self) -> bool:
+        return self.subscriber.running
 
 
 def _raw_body(message: StreamMessage[Any]) -> bytes:
@@ -370,20 +412,10 @@ def _raw_body(message: StreamMessage[Any]) -> bytes:
     return message.body
 
 
-async def _handle(
-    message: RabbitMessage,
-    *,
-    queue: str,
-    label: str,
-    envelope_type: type[Envelope[P]],
-    handler: Callable[[Envelope[P]], Awaitable[None]],
-    max_attempts: int,
-    base_delay: float,
-    gate: DependencyGate,
-    consuming: Callable[[], bool],
-) -> None:
-    """Settles one delivery, measured (``label``: the queue without its prefix) and traced."""
+async def _handle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
+    """Settles one delivery, measured and traced."""
     started = time.perf_counter()
+    label = consumer.label
     if message.raw_message.redelivered:
         CONSUMER_REDELIVERED.labels(label).inc()
     try:
@@ -392,33 +424,13 @@ async def _handle(
             message.headers,
             {"messaging.destination.name": label, "messaging.message.id": str(message.message_id)},
         ):
-            await _settle(
-                message,
-                queue=queue,
-                label=label,
-                envelope_type=envelope_type,
-                handler=handler,
-                max_attempts=max_attempts,
-                base_delay=base_delay,
-                gate=gate,
-                consuming=consuming,
-            )
+            await _settle(message, consumer)
     finally:
         CONSUMER_DURATION.labels(label).observe(time.perf_counter() - started)
 
 
-async def _settle(
-    message: RabbitMessage,
-    *,
-    queue: str,
-    label: str,
-    envelope_type: type[Envelope[P]],
-    handler: Callable[[Envelope[P]], Awaitable[None]],
-    max_attempts: int,
-    base_delay: float,
-    gate: DependencyGate,
-    consuming: Callable[[], bool],
-) -> None:
+async def _settle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
+    queue, label = consumer.queue, consumer.label
     supplied = message.headers.get(CORRELATION_HEADER) or message.correlation_id
     token = correlation.correlation_id.set(str(supplied) if supplied else None)
     try:
@@ -434,14 +446,14 @@ async def _settle(
             await message.reject(requeue=False)
             return
         try:
-            envelope = envelope_type.model_validate_json(message.body)
+            envelope = consumer.envelope_type.model_validate_json(message.body)
         except ValidationError as exc:
             # The validation errors say what is wrong; a traceback would add nothing.
             log.error(
                 "message %s on %s is not a valid %s; dead-lettered: %s",
                 message.message_id,
                 queue,
-                envelope_type.__name__,
+                consumer.envelope_type.__name__,
                 exc,
             )
             CONSUMER_DEAD_LETTERED.labels(label, "invalid").inc()
@@ -449,80 +461,70 @@ async def _settle(
             return
         if not supplied:
             correlation.correlation_id.set(envelope.correlation_id)
-        with gate.holding():
-            handled = await _run_handler(
-                envelope,
-                queue=queue,
-                label=label,
-                handler=handler,
-                max_attempts=max_attempts,
-                base_delay=base_delay,
-                gate=gate,
-                consuming=consuming,
-            )
-        if handled:
+
+        async def release() -> None:
+            await _release(message, consumer)
+
+        with consumer.gate.holding():
+            outcome = await _run_handler(envelope, consumer, release)
+        if outcome is _Outcome.HANDLED:
             await message.ack()
             CONSUMER_HANDLED.labels(label).inc()
             lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
             CONSUMER_LAG.labels(label).observe(max(0.0, lag))
-        elif consuming():
+        elif outcome is _Outcome.FAILED:
             CONSUMER_DEAD_LETTERED.labels(label, "failed").inc()
             await message.reject(requeue=False)
-        # Else the consumer is stopping while a dependency is down: the message
-        # stays unsettled and RabbitMQ gives it back to the queue.
     finally:
         correlation.correlation_id.reset(token)
 
 
 async def _run_handler(
-    envelope: Envelope[P],
-    *,
-    queue: str,
-    label: str,
-    handler: Callable[[Envelope[P]], Awaitable[None]],
-    max_attempts: int,
-    base_delay: float,
-    gate: DependencyGate,
-    consuming: Callable[[], bool],
-) -> bool:
-    """Runs ``handler`` until it succeeds (True) or fails for good (False).
+    envelope: Envelope[P], consumer: _Consumer[P], release: Callable[[], Awaitable[None]]
+) -> _Outcome:
+    """Runs the handler until it succeeds, fails for good, or its delivery is released.
 
     A failure of a dependency (:func:`dependency_unavailable`) is waited out
     for as long as it lasts, the gate pausing every consumer of the process
     meanwhile, and never counts toward ``max_attempts``; any other failure is
-    retried with back-off up to ``max_attempts`` times. False also when the
-    consumer stops while a dependency is still down.
+    retried with back-off up to ``max_attempts`` times.
     """
+    queue, label, gate = consumer.queue, consumer.label, consumer.gate
+    held_since = time.monotonic()
     failures = 0
-    outage_delay = base_delay
+    outage_delay = consumer.base_delay
     while True:
         try:
-            await handler(envelope)
+            await consumer.handler(envelope)
         except Exception as exc:  # classified below: waited out, or retried then dead-lettered
             if dependency_unavailable(exc):
                 CONSUMER_DEPENDENCY_FAILURES.labels(label).inc()
                 gate.unavailable(exc, queue=queue)
                 log.debug("event %s on %s waits for a dependency: %r", envelope.id, queue, exc)
+                if time.monotonic() - held_since >= consumer.release_after:
+                    if await _released(envelope, consumer, release):
+                        return _Outcome.RELEASED
+                    held_since = time.monotonic()
                 # Jitter: the deliveries held by every replica do not all
                 # knock on the returning server at the same instant.
                 pause = outage_delay * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
                 outage_delay = min(DEPENDENCY_RETRY_DELAY_CAP, outage_delay * 2)
                 CONSUMER_WAITING.labels(label).inc()
                 try:
-                    if not await _wait_for_gate(gate, pause, consuming):
+                    if not await _wait_for_gate(consumer, pause):
                         log.warning(
                             "event %s (%s) left unsettled on %s: stopping during an outage",
                             envelope.id,
                             envelope.type,
                             queue,
                         )
-                        return False
+                        return _Outcome.ABANDONED
                 finally:
                     CONSUMER_WAITING.labels(label).dec()
                 continue
             failures += 1
             CONSUMER_FAILURES.labels(label).inc()
-            if failures >= max_attempts:
+            if failures >= consumer.max_attempts:
                 log.exception(
                     "event %s (%s) failed %d times on %s; dead-lettered",
                     envelope.id,
@@ -530,25 +532,78 @@ async def _run_handler(
                     failures,
                     queue,
                 )
-                return False
-            delay = min(RETRY_DELAY_CAP, base_delay * 2 ** (failures - 1))
+                return _Outcome.FAILED
+            delay = min(RETRY_DELAY_CAP, consumer.base_delay * 2 ** (failures - 1))
             log.warning(
                 "event %s (%s) failed on %s (attempt %d of %d); retrying in %.2fs",
                 envelope.id,
                 envelope.type,
                 queue,
                 failures,
-                max_attempts,
+                consumer.max_attempts,
                 delay,
                 exc_info=True,
             )
             await asyncio.sleep(delay)
         else:
             gate.available()
-            return True
+            return _Outcome.HANDLED
 
 
-async def _wait_for_gate(gate: DependencyGate, pause: float, consuming: Callable[[], bool]) -> bool:
+async def _released(
+    envelope: Envelope[P], consumer: _Consumer[P], release: Callable[[], Awaitable[None]]
+) -> bool:
+    try:
+        await release()
+    except Exception as exc:  # noqa: BLE001 - RabbitMQ away too: hold on, try again later
+        log.warning(
+            "could not release event %s held on %s during an outage: %r",
+            envelope.id,
+            consumer.queue,
+            exc,
+        )
+        return False
+    CONSUMER_RELEASED.labels(consumer.label).inc()
+    log.info(
+        "event %s (%s) held on %s for %.0fs during an outage; released to the queue's tail",
+        envelope.id,
+        envelope.type,
+        consumer.queue,
+        consumer.release_after,
+    )
+    return True
+
+
+async def _release(message: RabbitMessage, consumer: _Consumer[Any]) -> None:
+    """Publishes a copy of ``message`` to its queue, confirmed, then acknowledges it.
+
+    A copy is a new message to RabbitMQ: no delivery counted. Should the ack
+    not happen (a crash in between), both are delivered and the inbox makes
+    the second do nothing.
+    """
+    raw = message.raw_message
+    result = await consumer.broker.publish(
+        raw.body,
+        routing_key=consumer.queue,  # through the default exchange: this queue only
+        mandatory=True,
+        persist=True,
+        timeout=_RELEASE_CONFIRM_SECONDS,
+        message_id=raw.message_id,
+        correlation_id=raw.correlation_id,
+        headers=raw.headers,
+        content_type=raw.content_type,
+        content_encoding=raw.content_encoding,
+        timestamp=raw.timestamp,
+        message_type=raw.type,
+    )
+    if not isinstance(result, aiormq.spec.Basic.Ack):
+        raise PublishNotConfirmedError(
+            f"release of {raw.message_id} to {consumer.queue}: {result!r}"
+        )
+    await message.ack()
+
+
+async def _wait_for_gate(consumer: _Consumer[Any], pause: float) -> bool:
     """Waits ``pause`` seconds, less if the gate opens; False if the consumer stops meanwhile.
 
     Checked in short slices so that a shutdown during an outage is not held up
@@ -556,11 +611,11 @@ async def _wait_for_gate(gate: DependencyGate, pause: float, consuming: Callable
     """
     deadline = time.monotonic() + pause
     while (remaining := deadline - time.monotonic()) > 0:
-        if not consuming():
+        if not consumer.consuming():
             return False
-        if await gate.wait_open(min(remaining, _SHUTDOWN_CHECK_SECONDS)):
+        if await consumer.gate.wait_open(min(remaining, _SHUTDOWN_CHECK_SECONDS)):
             return True
-    return consuming()
+    return consumer.consuming()
 
 
 def subscribe(
@@ -574,6 +629,7 @@ def subscribe(
     max_attempts: int = 5,
     base_delay: float = 0.2,
     prefetch: int = 10,
+    release_after: float = HELD_DELIVERY_RELEASE_SECONDS,
 ) -> None:
     """Consumes ``payload_type`` events from the queue ``<prefix><service>.<purpose>``.
 
@@ -620,29 +676,26 @@ def subscribe(
         title=queue,
         description=f"{payload_type.routing_key} events for {service} ({purpose})",
     )
-    # Parametrised with the concrete class at run time: Envelope[P] would
-    # validate the payload as the bare base class and drop its fields. mypy
-    # cannot express "the type held by this variable" as a type argument.
-    envelope_type: type[Envelope[P]] = Envelope[payload_type]  # type: ignore[valid-type]
     gate = gate_of(broker)
     gate.add(subscriber)
-
-    def consuming() -> bool:
-        return subscriber.running
+    consumer = _Consumer(
+        broker=broker,
+        subscriber=subscriber,
+        queue=queue,
+        label=f"{service}.{purpose}",
+        # Parametrised with the concrete class at run time: Envelope[P] would
+        # validate the payload as the bare base class and drop its fields. mypy
+        # cannot express "the type held by this variable" as a type argument.
+        envelope_type=Envelope[payload_type],  # type: ignore[valid-type]
+        handler=handler,
+        max_attempts=max_attempts,
+        base_delay=base_delay,
+        release_after=release_after,
+        gate=gate,
+    )
 
     async def consume(message: RabbitMessage) -> None:
-        await _handle(
-            message,
-            queue=queue,
-            # Without the environment's prefix: the same series in every deployment.
-            label=f"{service}.{purpose}",
-            envelope_type=envelope_type,
-            handler=handler,
-            max_attempts=max_attempts,
-            base_delay=base_delay,
-            gate=gate,
-            consuming=consuming,
-        )
+        await _handle(message, consumer)
 
     consume.__name__ = f"consume_{purpose}"
     subscriber(consume)

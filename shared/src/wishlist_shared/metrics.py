@@ -109,3 +109,10 @@ CONSUMER_DEPENDENCY_FAILURES = Counter(
     "(waited out: not counted toward dead-lettering, nor in consumer_handler_failures)",
     ["queue"],
 )
+CONSUMER_RELEASED = Counter(
+    "consumer_messages_released",
+    "Deliveries held so long during a dependency outage that they were put back at the "
+    "queue's tail (a copy published, the original acknowledged) before RabbitMQ's "
+    "consumer_timeout; not a failure, no delivery counted",
+    ["queue"],
+)
