@@ -206,13 +206,12 @@ def platform_queues(
     queues: list[str] = []
     for service in services:
         consumers = importlib.import_module(f"{service}.events.consumers")
-        service_settings = importlib.import_module(f"{service}.settings").Settings()
-        service_settings = service_settings.model_copy(
-            update={
-                "rabbitmq_url": settings.rabbitmq_url,
-                "events_exchange": settings.events_exchange,
-                "queue_prefix": settings.queue_prefix,
-            }
+        # Its defaults, not its environment: run from another service's
+        # container, this one's secrets are not there to validate.
+        service_settings = importlib.import_module(f"{service}.settings").Settings.model_construct(
+            rabbitmq_url=settings.rabbitmq_url,
+            events_exchange=settings.events_exchange,
+            queue_prefix=settings.queue_prefix,
         )
         broker = create_broker(service_settings, service=service)
         # The handlers are never called: no session is ever opened.
