@@ -13,6 +13,7 @@ import socket
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
+import aiosmtplib
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -122,8 +123,21 @@ async def test_postgresql_and_redis_refusing_connections_are_transient(servers: 
 
 def test_a_plain_bug_and_a_bad_event_are_not_transient() -> None:
     assert not dependency_unavailable(KeyError("payload"))
+    # OSErrors that no waiting mends: a handler would hold its consumers forever.
+    assert not dependency_unavailable(FileNotFoundError(2, "No such file", "/etc/missing"))
+    assert not dependency_unavailable(PermissionError(13, "Permission denied"))
     assert not dependency_unavailable(ValueError("unknown version 9"))
     assert not dependency_unavailable(_wrapped(KeyError("missing")))
+
+
+def test_network_errors_as_asyncio_and_smtp_raise_them_are_transient() -> None:
+    assert dependency_unavailable(OSError("Multiple exceptions: [Errno 111] Connect call failed"))
+    assert dependency_unavailable(OSError(101, "Network is unreachable"))
+    assert dependency_unavailable(socket.gaierror(-2, "Name or service not known"))
+    assert dependency_unavailable(aiosmtplib.SMTPConnectError("Connection refused"))
+    assert dependency_unavailable(aiosmtplib.SMTPServerDisconnected("Connection lost"))
+    assert dependency_unavailable(aiosmtplib.SMTPReadTimeoutError("Timed out"))
+    assert not dependency_unavailable(aiosmtplib.SMTPRecipientRefused(550, "no", "a@b"))
 
 
 def test_a_dependency_unavailable_problem_is_transient() -> None:

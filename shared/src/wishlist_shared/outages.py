@@ -17,6 +17,8 @@ The exception that reaches the handler is often a wrapper (SQLAlchemy's
 
 from __future__ import annotations
 
+import socket
+
 import asyncpg.exceptions
 import sqlalchemy.exc
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,9 +30,13 @@ RETRY_AFTER_SECONDS = 2
 """What a 503 asks clients to wait: about as long as a server restart takes."""
 
 _UNREACHABLE: tuple[type[BaseException], ...] = (
-    # The network: refused, reset, timed out (TimeoutError is an OSError), and
-    # so aiosmtplib's connect, disconnect and timeout errors, which are too.
-    OSError,
+    # The network: refused, reset, aborted, timed out, and so aiosmtplib's
+    # connect, disconnect and timeout errors, which are these too; a name
+    # that does not resolve. Not every OSError: a missing file or a denied
+    # permission is a bug or a setup to fix, and waiting would never end.
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
     # Class 08 raised by asyncpg itself (a connection closed under it).
     asyncpg.exceptions.PostgresConnectionError,
     # SQLAlchemy's pool had no connection to give within its timeout.
@@ -81,6 +87,12 @@ def _is_dependency_unavailable_problem(exc: BaseException) -> bool:
     return getattr(problem_type, "slug", None) == _DEPENDENCY_UNAVAILABLE_SLUG
 
 
+def _network_oserror(exc: BaseException) -> bool:
+    # asyncio raises a bare OSError when every address of a host refused
+    # ("Multiple exceptions: ...") and for an unreachable network or host.
+    return type(exc) is OSError
+
+
 def dependency_unavailable(exc: BaseException) -> bool:
     """True when ``exc``, or anything that caused it, says a dependency cannot be used now.
 
@@ -92,7 +104,11 @@ def dependency_unavailable(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, _UNREACHABLE) or _transient_sqlstate(current):
+        if (
+            isinstance(current, _UNREACHABLE)
+            or _network_oserror(current)
+            or _transient_sqlstate(current)
+        ):
             return True
         if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
             return True
