@@ -33,6 +33,7 @@ from wishlist_shared.messaging import (
 from wishlist_shared.outbox import PARK_AFTER_REFUSALS, OutboxRelay, add_event
 from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.eventually import eventually
+from wishlist_shared.testing.faults import TcpProxy
 
 if TYPE_CHECKING:
     from conftest import CountMessages, RelayDatabase, TapFactory
@@ -209,3 +210,31 @@ def test_the_platform_queues_are_those_the_services_declare(settings: ServiceSet
     assert f"{prefix}notifier.item_reserved" in queues
     assert f"{prefix}wishlists.user_registered" in queues
     assert all(q.startswith(prefix) and not q.endswith(".dlq") for q in queues)
+
+
+async def test_the_sampler_keeps_the_service_going_while_rabbitmq_is_away_and_resumes(
+    settings: ServiceSettings,
+    proxied_settings: ServiceSettings,
+    rabbit_proxy: TcpProxy,
+    rabbit: AbstractRobustConnection,
+) -> None:
+    queue = queue_name(settings, service="svc", purpose="sampled")
+    channel = await rabbit.channel()
+    dlq = await channel.declare_queue(
+        dead_letter_queue_name(queue), durable=True, arguments={"x-expires": 60_000}
+    )
+
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("dead_letter_queue_messages", {"queue": "svc.sampled"})
+
+    sampler = DeadLetterSampler(proxied_settings, [queue], every=0.1)
+    async with sampler.running():
+        await eventually(lambda: gauge() == 0)
+        rabbit_proxy.cut()
+        await channel.default_exchange.publish(aio_pika.Message(b"{}"), routing_key=dlq.name)
+        await eventually(lambda: sampler.failures >= 2, message="rounds failing quietly")
+        assert gauge() == 0  # the last value read, kept
+        rabbit_proxy.restore()
+        await eventually(lambda: gauge() == 1, timeout=15)
+        assert sampler.failures == 0
+    await dlq.delete(if_unused=False, if_empty=False)

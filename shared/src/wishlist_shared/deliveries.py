@@ -354,7 +354,8 @@ class DeadLetterSampler:
         self.settings = settings
         self.queues = list(queues)
         self.every = every
-        self._task: asyncio.Task[None] | None = None
+        self.failures = 0
+        """Rounds failed in a row (RabbitMQ away); 0 once a round succeeds."""
 
     @classmethod
     def of(cls, broker: RabbitBroker, settings: ServiceSettings) -> DeadLetterSampler:
@@ -368,17 +369,16 @@ class DeadLetterSampler:
             DEAD_LETTER_MESSAGES.labels(label).set(depth or 0)
 
     async def _run(self) -> None:
-        failures = 0
         while True:
             try:
                 async with _connection(self.settings) as connection:
-                    failures = 0
                     while True:
                         await self.sample(connection)
+                        self.failures = 0
                         await asyncio.sleep(self.every)
             except Exception as exc:  # noqa: BLE001 - the gauges keep their last value
-                failures += 1
-                if failures == 1:
+                self.failures += 1
+                if self.failures == 1:
                     log.warning("sampling dead-letter queues failed: %r", exc)
             await asyncio.sleep(self.every)
 
