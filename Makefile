@@ -78,9 +78,15 @@ dev: migrate $(WEB_STAMP)
 smoke: $(STAMP) $(WEB_STAMP)
 	deploy/local/smoke.sh
 
+# Independent tests run side by side on PYTEST_WORKERS pytest-xdist workers:
+# most of them wait on servers and processes, so more workers than cores pays.
+# Tests that share a platform (or the fault suite's servers) stay on one worker
+# (wishlist_shared.testing.parallel); PYTEST_WORKERS=0 runs all in one process.
+PYTEST_WORKERS ?= 4
+
 test: $(STAMP) $(WEB_STAMP) system-packages
 	cd $(WEB) && npm run --silent test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The fault suite alone, on servers of its own (it is part of `test` too, one
 # round of each fault): three rounds of every fault, a database locked out for
