@@ -52,7 +52,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic
 
@@ -489,65 +489,89 @@ async def _run_handler(
     meanwhile, and never counts toward ``max_attempts``; any other failure is
     retried with back-off up to ``max_attempts`` times.
     """
-    queue, label, gate = consumer.queue, consumer.label, consumer.gate
-    held_since = time.monotonic()
+    queue, label = consumer.queue, consumer.label
     failures = 0
-    outage_delay = consumer.base_delay
-    while True:
-        try:
-            await consumer.handler(envelope)
-        except Exception as exc:  # classified below: waited out, or retried then dead-lettered
-            if dependency_unavailable(exc):
-                CONSUMER_DEPENDENCY_FAILURES.labels(label).inc()
-                gate.unavailable(exc, queue=queue)
-                log.debug("event %s on %s waits for a dependency: %r", envelope.id, queue, exc)
-                if time.monotonic() - held_since >= consumer.release_after:
-                    if await _released(envelope, consumer, release):
-                        return _Outcome.RELEASED
-                    held_since = time.monotonic()
-                # Jitter: the deliveries held by every replica do not all
-                # knock on the returning server at the same instant.
-                pause = outage_delay * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
-                outage_delay = min(DEPENDENCY_RETRY_DELAY_CAP, outage_delay * 2)
-                CONSUMER_WAITING.labels(label).inc()
-                try:
-                    if not await _wait_for_gate(consumer, pause):
-                        log.warning(
-                            "event %s (%s) left unsettled on %s: stopping during an outage",
-                            envelope.id,
-                            envelope.type,
-                            queue,
-                        )
-                        return _Outcome.ABANDONED
-                finally:
-                    CONSUMER_WAITING.labels(label).dec()
-                continue
-            failures += 1
-            CONSUMER_FAILURES.labels(label).inc()
-            if failures >= consumer.max_attempts:
-                log.exception(
-                    "event %s (%s) failed %d times on %s; dead-lettered",
+    with contextlib.ExitStack() as waiting:
+        outage: _Outage | None = None
+        while True:
+            try:
+                await consumer.handler(envelope)
+            except Exception as exc:  # classified below: waited out, or retried then dead-lettered
+                if dependency_unavailable(exc):
+                    if outage is None:
+                        # Counted as waiting from the first such failure to the
+                        # end, retries included.
+                        waiting.enter_context(CONSUMER_WAITING.labels(label).track_inprogress())
+                        outage = _Outage(consumer.base_delay)
+                    outcome = await _wait_out(exc, envelope, consumer, outage, release)
+                    if outcome is not None:
+                        return outcome
+                    continue
+                failures += 1
+                CONSUMER_FAILURES.labels(label).inc()
+                if failures >= consumer.max_attempts:
+                    log.exception(
+                        "event %s (%s) failed %d times on %s; dead-lettered",
+                        envelope.id,
+                        envelope.type,
+                        failures,
+                        queue,
+                    )
+                    return _Outcome.FAILED
+                delay = min(RETRY_DELAY_CAP, consumer.base_delay * 2 ** (failures - 1))
+                log.warning(
+                    "event %s (%s) failed on %s (attempt %d of %d); retrying in %.2fs",
                     envelope.id,
                     envelope.type,
-                    failures,
                     queue,
+                    failures,
+                    consumer.max_attempts,
+                    delay,
+                    exc_info=True,
                 )
-                return _Outcome.FAILED
-            delay = min(RETRY_DELAY_CAP, consumer.base_delay * 2 ** (failures - 1))
-            log.warning(
-                "event %s (%s) failed on %s (attempt %d of %d); retrying in %.2fs",
-                envelope.id,
-                envelope.type,
-                queue,
-                failures,
-                consumer.max_attempts,
-                delay,
-                exc_info=True,
-            )
-            await asyncio.sleep(delay)
-        else:
-            gate.available()
-            return _Outcome.HANDLED
+                await asyncio.sleep(delay)
+            else:
+                consumer.gate.available()
+                return _Outcome.HANDLED
+
+
+@dataclass
+class _Outage:
+    """One delivery's wait for a dependency: its next back-off, since when it is held."""
+
+    delay: float
+    held_since: float = field(default_factory=time.monotonic)
+
+
+async def _wait_out(
+    exc: Exception,
+    envelope: Envelope[P],
+    consumer: _Consumer[P],
+    outage: _Outage,
+    release: Callable[[], Awaitable[None]],
+) -> _Outcome | None:
+    """One pause of a delivery waiting for a dependency; None: try the handler again."""
+    queue = consumer.queue
+    CONSUMER_DEPENDENCY_FAILURES.labels(consumer.label).inc()
+    consumer.gate.unavailable(exc, queue=queue)
+    log.debug("event %s on %s waits for a dependency: %r", envelope.id, queue, exc)
+    if time.monotonic() - outage.held_since >= consumer.release_after:
+        if await _released(envelope, consumer, release):
+            return _Outcome.RELEASED
+        outage.held_since = time.monotonic()
+    # Jitter: the deliveries held by every replica do not all knock on the
+    # returning server at the same instant.
+    pause = outage.delay * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
+    outage.delay = min(DEPENDENCY_RETRY_DELAY_CAP, outage.delay * 2)
+    if not await _wait_for_gate(consumer, pause):
+        log.warning(
+            "event %s (%s) left unsettled on %s: stopping during an outage",
+            envelope.id,
+            envelope.type,
+            queue,
+        )
+        return _Outcome.ABANDONED
+    return None
 
 
 async def _released(
