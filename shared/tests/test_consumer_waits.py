@@ -19,7 +19,7 @@ from aio_pika.abc import AbstractRobustConnection
 from faststream.rabbit import RabbitBroker
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from wishlist_shared import health
@@ -331,6 +331,57 @@ async def _settled(count_messages: CountMessages, queue: str) -> bool:
 
 async def _held_again(gate: DependencyGate, count_messages: CountMessages, queue: str) -> bool:
     return gate.paused and await count_messages(queue) == 0
+
+
+async def test_a_serialization_failure_is_retried_past_max_attempts_without_pausing(
+    make_broker: BrokerFactory,
+    settings: ServiceSettings,
+    relay_db: RelayDatabase,
+    count_messages: CountMessages,
+) -> None:
+    """A lost race is retried until it wins: not counted, not dead-lettered, nobody paused."""
+    gate_seen_closed: list[bool] = []
+    calls = 0
+
+    async def racing(envelope: Envelope[Reserved]) -> None:
+        nonlocal calls
+        calls += 1
+        gate_seen_closed.append(gate.closed)
+        async with relay_db.engine.begin() as conn:
+            if calls <= 7:  # more than max_attempts
+                await conn.execute(
+                    text(
+                        "DO $$ BEGIN RAISE EXCEPTION 'could not serialize access' "
+                        "USING ERRCODE = '40001'; END $$"
+                    )
+                )
+            await conn.execute(insert(relay_db.effects).values(event_id=envelope.id, n=calls))
+
+    consumer = make_broker()
+    subscribe(
+        consumer,
+        settings,
+        service="svc",
+        purpose="racing",
+        payload_type=Reserved,
+        handler=racing,
+        max_attempts=5,
+        base_delay=0.01,
+    )
+    gate = gate_of(consumer)
+    await consumer.start()
+    publisher = EventPublisher(make_broker(), settings)
+    await publisher.broker.start()
+    queue = queue_name(settings, service="svc", purpose="racing")
+    failures_before = _metric("consumer_handler_failures_total", queue="svc.racing")
+
+    await _publish(publisher, 1)
+
+    await eventually(lambda: calls == 8, timeout=15, message="the eighth attempt")
+    await eventually(lambda: _settled(count_messages, queue), message="acknowledged")
+    assert not any(gate_seen_closed)
+    assert _metric("consumer_handler_failures_total", queue="svc.racing") == failures_before
+    assert await count_messages(dead_letter_queue_name(queue)) == 0
 
 
 async def test_a_poison_message_is_still_dead_lettered_after_five_attempts(

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wishlist_shared import problems
-from wishlist_shared.outages import dependency_unavailable
+from wishlist_shared.outages import dependency_unavailable, transaction_conflict
 from wishlist_shared.testing.servers import Servers
 
 NOLOGIN = 'role "wishlists" is not permitted to log in'
@@ -86,6 +86,8 @@ async def test_postgresql_outage_codes_through_sqlalchemy_are_transient(
 ) -> None:
     exc = await _raised_by(engine, _raise_sqlstate(code, message))
     assert dependency_unavailable(exc), repr(exc)
+    # Only a lost race is a conflict, retried without pausing the other consumers.
+    assert transaction_conflict(exc) == (code in {"40001", "40P01"})
     # Wrapped once more by the code that called the database: still found.
     assert dependency_unavailable(_wrapped(exc))
 

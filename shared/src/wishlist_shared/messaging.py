@@ -25,10 +25,13 @@ unreachable, its role locked out, a serialization failure or deadlock:
 :func:`wishlist_shared.outages.dependency_unavailable`) is retried for as long
 as that lasts, with capped back-off and jitter, never counted as an attempt and
 never dead-lettered nor requeued (a requeue counts toward ``DELIVERY_LIMIT``).
-Meanwhile every consumer of the process is paused
+Unless it only lost a race (serialization failure, deadlock), every consumer
+of the process is paused meanwhile
 (:mod:`wishlist_shared.dependency_gate`): RabbitMQ sends no more, the held
-deliveries stay unacked, and ``/readyz`` says ``consumers: unavailable``. Any
-other failure is retried in-process with exponential back-off up to
+deliveries stay unacked, and ``/readyz`` says ``consumers: unavailable``; one
+held for :data:`HELD_DELIVERY_RELEASE_SECONDS` is put back as a fresh copy
+before RabbitMQ's ``consumer_timeout`` would return it counted. Any other
+failure is retried in-process with exponential back-off up to
 ``max_attempts`` times, then the message is rejected without requeue, which
 dead-letters it; a body that does not validate, or is larger than
 :data:`MAX_EVENT_BYTES`, is dead-lettered at once.
@@ -88,7 +91,7 @@ from wishlist_shared.metrics import (
     CONSUMER_RELEASED,
     CONSUMER_WAITING,
 )
-from wishlist_shared.outages import dependency_unavailable
+from wishlist_shared.outages import dependency_unavailable, transaction_conflict
 from wishlist_shared.outbox import CORRELATION_HEADER, PublishRefusedError
 from wishlist_shared.settings import ServiceSettings
 
@@ -553,7 +556,10 @@ async def _wait_out(
     """One pause of a delivery waiting for a dependency; None: try the handler again."""
     queue = consumer.queue
     CONSUMER_DEPENDENCY_FAILURES.labels(consumer.label).inc()
-    consumer.gate.unavailable(exc, queue=queue)
+    if not transaction_conflict(exc):
+        # A lost race (serialization failure, deadlock) is no outage: retried
+        # like one, but the other consumers go on.
+        consumer.gate.unavailable(exc, queue=queue)
     log.debug("event %s on %s waits for a dependency: %r", envelope.id, queue, exc)
     if time.monotonic() - outage.held_since >= consumer.release_after:
         if await _released(envelope, consumer, release):

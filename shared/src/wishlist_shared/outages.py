@@ -62,7 +62,7 @@ _TRANSIENT_SQLSTATE_CLASSES = frozenset(
         "57",
     }
 )
-_TRANSIENT_SQLSTATES = frozenset(
+_CONFLICT_SQLSTATES = frozenset(
     {
         # The transaction lost a race with another: running it again succeeds.
         "40001",  # serialization_failure
@@ -77,7 +77,7 @@ def _transient_sqlstate(exc: BaseException) -> bool:
     if not isinstance(exc, asyncpg.exceptions.PostgresError):
         return False
     state = str(exc.sqlstate or "")
-    return state in _TRANSIENT_SQLSTATES or state[:2] in _TRANSIENT_SQLSTATE_CLASSES
+    return state in _CONFLICT_SQLSTATES or state[:2] in _TRANSIENT_SQLSTATE_CLASSES
 
 
 def _is_dependency_unavailable_problem(exc: BaseException) -> bool:
@@ -113,6 +113,25 @@ def dependency_unavailable(exc: BaseException) -> bool:
         if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
             return True
         if _is_dependency_unavailable_problem(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def transaction_conflict(exc: BaseException) -> bool:
+    """True when ``exc`` is (or was caused by) a serialization failure or a deadlock.
+
+    A kind of :func:`dependency_unavailable` that says nothing about the
+    server: it answers, and the same work succeeds at once when run again. A
+    consumer retries it without pausing the others.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.exceptions.PostgresError) and (
+            str(current.sqlstate or "") in _CONFLICT_SQLSTATES
+        ):
             return True
         current = current.__cause__ or current.__context__
     return False
