@@ -17,7 +17,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -373,7 +373,7 @@ class Workload:
         )
         self.ledger.revoked_tokens.append(token)
 
-    async def round(self, tag: str, break_things: Callable[[], Awaitable[None]]) -> None:
+    async def round(self, tag: str, break_things: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """People meet, share lists, add items and race for them; things break midway."""
         owners = await asyncio.gather(self.person(f"Olga{tag}"), self.person(f"Oscar{tag}"))
         viewers = list(
