@@ -205,13 +205,18 @@ class Inbox:
                     self.ws_url + after, additional_headers=self.person.headers, open_timeout=10
                 ) as socket:
                     self._open.set()
-                    backoff = 0.1
+                    opened = time.monotonic()
                     with contextlib.suppress(ConnectionClosed):
                         async for raw in socket:
                             message = json.loads(raw)
                             if message.get("type") == "notification":
                                 self.received.append(message["notification"]["id"])
                                 self._first.set()
+                    # A socket closed at once ("try again later") is backed
+                    # off from like a refusal: the suite's hundreds of sockets
+                    # would otherwise reconnect hundreds of times a second.
+                    if time.monotonic() - opened > 2 * MAX_RETRY_WAIT:
+                        backoff = 0.1
                     code = socket.close_code
                     self.closes[code if code is not None else "none"] += 1
                     if code == UNAUTHORIZED:
