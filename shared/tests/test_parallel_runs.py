@@ -35,6 +35,11 @@ def shop():
     yield "open"
 
 
+@pytest.fixture
+def where():
+    return lambda what: record(what)
+
+
 @pytest.fixture(scope="session")
 def launch():
     # Returns a factory: nothing held between tests, nothing to keep together.
@@ -58,6 +63,12 @@ def test_at_the_shop(shop, n):
 @pytest.mark.parametrize("n", range(8))
 def test_on_a_platform_of_its_own(launch, n):
     launch()
+
+
+@pytest.mark.xdist_group("by_hand")
+@pytest.mark.parametrize("n", range(4))
+def test_grouped_by_hand(where, n):
+    where("by_hand")
 """
 
 # As the fault suite's: a folder of its own, whose conftest only workers load.
@@ -120,10 +131,11 @@ def test_tests_sharing_a_held_fixture_run_on_one_worker_and_summaries_reach_the_
     done, setups = run(tmp_path, "-n", "4", "--dist", "loadgroup")
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "21 passed" in done.stdout
+    assert "25 passed" in done.stdout
     # Without the groups, each of the 4 workers would start its own.
     assert len([s for s in setups if s.startswith("platform-")]) == 1
     assert len([s for s in setups if s.startswith("shop-")]) == 1
+    assert len([s for s in setups if s.startswith("by_hand-")]) == 1
     launched_by = [s for s in setups if s.startswith("launched-")]
     assert len(launched_by) > 1, "tests without a held fixture should spread over workers"
     # The fault suite's table, made on a worker, printed once by the controller.

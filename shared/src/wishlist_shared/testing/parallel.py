@@ -94,11 +94,16 @@ def pytest_collection_modifyitems(
 ) -> Generator[None, None, None]:
     groups: dict[int, str] = {}
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = shared_setup(item)
-            if group is not None:
+        # A test's own xdist_group marks win; xdist joins several with "_".
+        marked = {
+            str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+            for m in item.iter_markers("xdist_group")
+        }
+        group = "_".join(sorted(marked)) if marked else shared_setup(item)
+        if group is not None:
+            if not marked:
                 item.add_marker(pytest.mark.xdist_group(group))
-                groups[id(item)] = group
+            groups[id(item)] = group
     # Every other implementation, xdist's among them, sees the marks.
     yield
     if getattr(config, "workerinput", None) is not None and config.getvalue("loadgroup"):
