@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from gateway.api import access, forwarded, routing
+from gateway.api import access, forwarded, routing, uncancelled
 from gateway.api.deps import Gateway, GatewayDep
 from gateway.api.metrics import UPSTREAM_FAILURES, UPSTREAM_RESPONSES
 from gateway.api.proxy import UPSTREAM_UNAVAILABLE, Upstream
@@ -67,8 +67,12 @@ class _Failed(Exception):  # noqa: N818 - reads as the condition it reports
 async def _part(upstream: Upstream, headers: dict[str, str]) -> dict[str, Any]:
     """One service's part of the export; :class:`_Failed` or :class:`_Unauthorized` if none."""
     try:
-        response = await upstream.client.get(
-            upstream.base_url.copy_with(path=EXPORT_PATH), headers=headers
+        # Never cancelled mid-wait for a pooled connection: see gateway.api.uncancelled.
+        response = await uncancelled.send(
+            upstream.client,
+            upstream.client.build_request(
+                "GET", upstream.base_url.copy_with(path=EXPORT_PATH), headers=headers
+            ),
         )
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise _Failed(upstream.name, "unavailable") from exc

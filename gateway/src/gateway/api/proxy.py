@@ -36,7 +36,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gateway.api import forwarded
+from gateway.api import forwarded, uncancelled
 from gateway.api.metrics import REJECTIONS, UPSTREAM_FAILURES, UPSTREAM_RESPONSES
 from wishlist_shared import correlation
 from wishlist_shared.outages import RETRY_AFTER_SECONDS
@@ -142,7 +142,8 @@ async def forward(
         content=content,
     )
     try:
-        response = await upstream.client.send(outgoing, stream=True)
+        # Never cancelled mid-wait for a pooled connection: see gateway.api.uncancelled.
+        response = await uncancelled.send(upstream.client, outgoing, stream=True)
     except _BodyTooLarge:
         raise _too_large(max_body_bytes) from None
     except ClientDisconnect:

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from gateway.api import access, forwarded
+from gateway.api import access, forwarded, uncancelled
 from gateway.api.deps import Gateway, GatewayDep
 from gateway.api.metrics import (
     NOTIFICATIONS_DROPPED,
@@ -302,7 +302,12 @@ async def _replay(gateway: Gateway, token: str, after: uuid.UUID) -> AsyncIterat
     headers = {"Authorization": f"Bearer {token}", correlation.HEADER: correlation.current()}
     while True:
         try:
-            response = await client.get(f"{base}{REPLAY_PATH}", params=params, headers=headers)
+            # A socket closing mid-replay cancels this; the request must not
+            # be cancelled with it (encode/httpcore#1093, gateway.api.uncancelled).
+            request = client.build_request(
+                "GET", f"{base}{REPLAY_PATH}", params=params, headers=headers
+            )
+            response = await uncancelled.send(client, request)
         except httpx.HTTPError as exc:
             raise ReplayFailed(TRY_AGAIN_LATER, "notifications unavailable") from exc
         if response.status_code == 404:
