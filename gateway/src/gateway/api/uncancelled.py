@@ -57,8 +57,11 @@ def _orphan(sending: asyncio.Task[httpx.Response]) -> None:
 
 
 async def _close_when_done(sending: asyncio.Task[httpx.Response]) -> None:
+    # Waited for, not awaited: should this task be cancelled (the loop
+    # shutting down), the request is still not.
+    await asyncio.wait([sending])
     try:
-        response = await sending
+        response = sending.result()
     except Exception as exc:  # noqa: BLE001 - any failure (a transport error, the client's
         # body breaking off) ends a request nobody awaits; it is only worth a line.
         log.debug("request whose caller went away failed: %r", exc)
