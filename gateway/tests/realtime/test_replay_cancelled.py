@@ -66,8 +66,12 @@ async def test_replays_of_sockets_closed_at_once_finish_and_give_their_connectio
     namespace: Namespace,
 ) -> None:
     fake, connections, notifier_url = counted
+    # Idle connections kept for the whole test: a new one means one was closed.
     gateway = await start_gateway(
-        notifier_url=notifier_url, upstream_max_connections=POOL, upstream_pool_timeout=1.0
+        notifier_url=notifier_url,
+        upstream_max_connections=POOL,
+        upstream_pool_timeout=1.0,
+        upstream_keepalive_expiry=60.0,
     )
     users = [str(uuid.uuid4()) for _ in range(SOCKETS + 1)]
     seen = {user: await fake.notify(user, publish=False) for user in users}
