@@ -123,7 +123,11 @@ async def test_every_process_exports_what_the_dashboards_and_alerts_watch(
             queue="notifier.wishlist_shared_v2",
         )
         sampled = samples(texts["wishlists"], "outbox_pending_events", outbox="wishlists")
-        return texts if handled and sampled else {}
+        # The dead-letter samplers start with the broker, in the background.
+        dead_letters = samples(
+            texts["wishlists"], "dead_letter_queue_messages", queue="wishlists.user_registered"
+        ) and samples(texts["notifier"], "dead_letter_queue_messages", queue="notifier.item_added")
+        return texts if handled and sampled and dead_letters else {}
 
     texts = await eventually(settled, timeout=20)
     assert total(texts["auth"], "outbox_events_published_total", outbox="auth") >= 3
