@@ -78,14 +78,14 @@ dev: migrate $(WEB_STAMP)
 smoke: $(STAMP) $(WEB_STAMP)
 	deploy/local/smoke.sh
 
-# Independent tests run side by side on PYTEST_WORKERS pytest-xdist workers:
-# many wait on servers and processes, so one more worker than cores fills the
-# gaps. The suite needs about 26 CPU-minutes (measured), so two cores are the
-# limit whatever the count, and 4 workers on a busy machine made timing-bound
-# system tests fail.
-# Tests that share a platform (or the fault suite's servers) stay on one worker
-# (wishlist_shared.testing.parallel); PYTEST_WORKERS=0 runs all in one process.
-PYTEST_WORKERS ?= 3
+# PYTEST_WORKERS pytest-xdist workers run independent tests side by side; tests
+# that share a platform (or the fault suite's servers) stay on one worker
+# (wishlist_shared.testing.parallel). The default is 0, one process: on this
+# 2-core machine the suite needs about 26 CPU-minutes whatever the count, and a
+# fresh-clone run on 3 workers (23.7 min of pytest) exhausted PostgreSQL's 100
+# connections with the platforms held side by side, failing 7 tests. More
+# workers pay on a server with more cores and a larger max_connections.
+PYTEST_WORKERS ?= 0
 
 test: $(STAMP) $(WEB_STAMP) system-packages
 	cd $(WEB) && npm run --silent test
