@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 CONSUMING_SERVICES = ("wishlists", "notifier")
 """Services with queues of their own (auth only publishes)."""
 SERVICES = ("auth", *CONSUMING_SERVICES)
+CONNECT_TIMEOUT_SECONDS = 30
 
 # Headers RabbitMQ adds when it dead-letters; a replayed message starts afresh.
 _DEATH_HEADERS = frozenset(
@@ -222,7 +223,9 @@ def platform_queues(
 
 @contextlib.asynccontextmanager
 async def _connection(settings: ServiceSettings) -> AsyncIterator[AbstractConnection]:
-    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=5)
+    # A broker busy with many queues can take seconds to answer a handshake;
+    # an operator's command waits for it rather than reporting a failure.
+    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=CONNECT_TIMEOUT_SECONDS)
     async with connection:
         yield connection
 

@@ -10,7 +10,10 @@ import aio_pika
 import pytest
 from redis.asyncio import Redis
 
+from wishlist_shared.deliveries import platform_queues
+from wishlist_shared.messaging import dead_letter_queue_name
 from wishlist_shared.revocation import RevocationList
+from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.databases import DatabaseFactory, TestDatabase
 from wishlist_shared.testing.servers import Servers, discover
 from wishlist_shared.testing.smtp import SmtpSink, running_sink
@@ -76,8 +79,29 @@ async def _remove_namespace(servers: Servers, ns: Namespace) -> None:
         connection = await aio_pika.connect(servers.rabbitmq_url)
         async with connection:
             channel = await connection.channel()
+            # Deleted now rather than left to expire: every quorum queue is a
+            # Raft group, and a suite's worth of them alive at once slows the
+            # broker enough to time out connections. Deleting a missing queue
+            # is a no-op.
+            for queue in namespace_queues(servers, ns):
+                await channel.queue_delete(queue)
             for exchange in (ns.exchange, f"{ns.exchange}.dlx", f"{ns.exchange}.unrouted"):
                 await channel.exchange_delete(exchange)
+
+
+def namespace_queues(servers: Servers, ns: Namespace) -> list[str]:
+    """Every queue the platform declares in ``ns``: consumer queues, their DLQs, unrouted."""
+    settings = ServiceSettings(
+        rabbitmq_url=servers.rabbitmq_url,
+        events_exchange=ns.exchange,
+        queue_prefix=ns.queue_prefix,
+    )
+    consumers = platform_queues(settings)
+    return [
+        *consumers,
+        *(dead_letter_queue_name(q) for q in consumers),
+        f"{ns.exchange}.unrouted",
+    ]
 
 
 async def seal_revocations(servers: Servers, ns: Namespace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
 from collections.abc import Mapping
@@ -104,8 +105,10 @@ class Stack:
             self.env(component, overrides),
             port=self.ports[component],
         )
-        await process.start()
+        # Known before it is up, so that stop() ends it even if its start is
+        # interrupted.
         self.processes[component] = process
+        await process.start()
         return process
 
     async def start_platform(
@@ -117,8 +120,10 @@ class Stack:
         and an event published before then would not reach it.
         """
         overrides = overrides or {}
-        for name in (*SERVICES, "gateway"):
-            await self.start(name, **overrides.get(name, {}))
+        # The services need nothing of each other to start (tokens are checked
+        # against auth's keys on first use), so they start side by side.
+        await asyncio.gather(*(self.start(s, **overrides.get(s, {})) for s in SERVICES))
+        await self.start("gateway", **overrides.get("gateway", {}))
         await self.ready()
 
     async def restart(self, component: str, **overrides: str) -> ServiceProcess:
@@ -144,5 +149,8 @@ class Stack:
                 )
 
     async def stop(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            await process.stop()
+        """Stops the gateway first, then the services side by side."""
+        gateway = self.processes.get("gateway")
+        if gateway is not None:
+            await gateway.stop()
+        await asyncio.gather(*(p.stop() for name, p in self.processes.items() if name != "gateway"))
