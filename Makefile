@@ -80,12 +80,12 @@ smoke: $(STAMP) $(WEB_STAMP)
 
 # PYTEST_WORKERS pytest-xdist workers run independent tests side by side; tests
 # that share a platform (or the fault suite's servers) stay on one worker
-# (wishlist_shared.testing.parallel). The default is 0, one process: on this
-# 2-core machine the suite needs about 26 CPU-minutes whatever the count, and a
-# fresh-clone run on 3 workers (23.7 min of pytest) exhausted PostgreSQL's 100
-# connections with the platforms held side by side, failing 7 tests. More
-# workers pay on a server with more cores and a larger max_connections.
-PYTEST_WORKERS ?= 0
+# (wishlist_shared.testing.parallel). Much of the suite waits (outages the fault
+# suite sits out, browsers, readiness), so two workers on this 2-core machine
+# overlap one's waiting with the other's work. More workers pay on a server
+# with more cores and a larger max_connections: each test platform holds up to
+# 8 connections a service (wishlist_shared.testing.stack).
+PYTEST_WORKERS ?= 2
 
 test: $(STAMP) $(WEB_STAMP) system-packages
 	cd $(WEB) && npm run --silent test

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -86,6 +86,21 @@ class ProxiedDatabase:
     db: RelayDatabase
     proxy: TcpProxy
     engine: AsyncEngine
+
+
+def effect_once(
+    proxied: ProxiedDatabase, consumer: str
+) -> Callable[[Envelope[Reserved]], Awaitable[None]]:
+    """A handler that records the event's effect once, claimed in the inbox as ``consumer``."""
+
+    async def apply(envelope: Envelope[Reserved]) -> None:
+        async with AsyncSession(proxied.engine) as session, session.begin():
+            if await claim(session, proxied.db.inbox, consumer, envelope.id):
+                await session.execute(
+                    insert(proxied.db.effects).values(event_id=envelope.id, n=envelope.payload.n)
+                )
+
+    return apply
 
 
 @pytest.fixture
@@ -203,14 +218,8 @@ async def test_a_held_message_whose_channel_closes_during_the_outage_has_its_eff
     message again and waits with it, and once the database is back the event
     has its effect once and nothing is dead-lettered.
     """
-    relay_db, proxy, engine = proxied.db, proxied.proxy, proxied.engine
-
-    async def apply(envelope: Envelope[Reserved]) -> None:
-        async with AsyncSession(engine) as session, session.begin():
-            if await claim(session, relay_db.inbox, "svc.held", envelope.id):
-                await session.execute(
-                    insert(relay_db.effects).values(event_id=envelope.id, n=envelope.payload.n)
-                )
+    relay_db, proxy = proxied.db, proxied.proxy
+    apply = effect_once(proxied, "svc.held")
 
     consumer = make_broker()
     subscribe(
@@ -277,14 +286,8 @@ async def test_a_delivery_held_too_long_is_released_uncounted_and_handled_once_a
     taking it again is no redelivery and counts nothing toward the delivery
     limit, however long the outage.
     """
-    relay_db, proxy, engine = proxied.db, proxied.proxy, proxied.engine
-
-    async def apply(envelope: Envelope[Reserved]) -> None:
-        async with AsyncSession(engine) as session, session.begin():
-            if await claim(session, relay_db.inbox, "svc.released", envelope.id):
-                await session.execute(
-                    insert(relay_db.effects).values(event_id=envelope.id, n=envelope.payload.n)
-                )
+    relay_db, proxy = proxied.db, proxied.proxy
+    apply = effect_once(proxied, "svc.released")
 
     consumer = make_broker()
     subscribe(

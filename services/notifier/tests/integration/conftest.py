@@ -15,7 +15,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from wishlist_shared.events import Envelope, EventPayload, ItemSnapshot, WishlistRef, dump
 from wishlist_shared.messaging import events_exchange, queue_name
 from wishlist_shared.settings import ServiceSettings
+from wishlist_shared.testing import snapshots
 from wishlist_shared.testing.databases import DatabaseFactory
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.plugin import fresh_namespace
@@ -79,20 +79,7 @@ def wishlist_ref(owner: User, title: str = "Birthday") -> WishlistRef:
 
 
 def item_snapshot(title: str = "A book") -> ItemSnapshot:
-    now = datetime.now(UTC)
-    return ItemSnapshot(
-        id=uuid.uuid4(),
-        title=title,
-        url=None,
-        price="19.99",
-        currency="EUR",
-        image_url=None,
-        quantity=1,
-        priority=0,
-        notes=None,
-        created_at=now,
-        updated_at=now,
-    )
+    return snapshots.item_snapshot(title, price="19.99", currency="EUR", priority=0)
 
 
 class Bus:

@@ -91,6 +91,10 @@ class Stack:
             # Every test makes a namespace of quorum queues, and RabbitMQ slows
             # down as they pile up (each is a Raft group): unused ones go soon.
             env[p + "QUEUE_EXPIRY_SECONDS"] = "120"
+            # Up to 8 connections each (pool and overflow), not 20: `make test`
+            # runs platforms on two workers side by side against one server
+            # with PostgreSQL's default 100 connections.
+            env[p + "DB_POOL_SIZE"] = "4"
         if component == "gateway":
             for service in SERVICES:
                 env[f"GATEWAY_{service.upper()}_URL"] = self.url(service)

@@ -42,6 +42,7 @@ from wishlist_shared.events import (
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.plugin import MakeDatabase
 from wishlist_shared.testing.smtp import SmtpSink
+from wishlist_shared.testing.snapshots import item_snapshot
 
 WEB = "http://web.test"
 
@@ -150,20 +151,7 @@ def wishlist(owner: Person, title: str = "Birthday") -> WishlistRef:
 
 
 def item(title: str = "Kite") -> ItemSnapshot:
-    now = datetime.now(UTC)
-    return ItemSnapshot(
-        id=uuid.uuid4(),
-        title=title,
-        url=None,
-        price=None,
-        currency=None,
-        image_url=None,
-        quantity=2,
-        priority=3,
-        notes=None,
-        created_at=now,
-        updated_at=now,
-    )
+    return item_snapshot(title, quantity=2)
 
 
 def reset_for(

@@ -27,6 +27,7 @@ from wishlist_shared.events import (
     WishlistRef,
     WishlistRevealed,
 )
+from wishlist_shared.testing.snapshots import item_snapshot
 
 WEB = "https://wishes.example.org/"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -43,19 +44,7 @@ def ref(owner_name: str | None = "Ana", title: str = "Birthday") -> WishlistRef:
 
 
 def item(title: str = "Kite") -> ItemSnapshot:
-    return ItemSnapshot(
-        id=uuid.uuid4(),
-        title=title,
-        url=None,
-        price=None,
-        currency=None,
-        image_url=None,
-        quantity=1,
-        priority=3,
-        notes=None,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return item_snapshot(title, created_at=NOW, updated_at=NOW)
 
 
 def test_an_invitation_names_owner_and_list_and_links_to_registering_with_the_address() -> None:

@@ -23,6 +23,7 @@ from wishlist_shared.events import (
     WishlistShared,
     WishlistSharedV2,
 )
+from wishlist_shared.testing.snapshots import item_snapshot
 
 OWNER = uuid.uuid4()
 GROUP_OWNER = uuid.uuid4()
@@ -47,13 +48,11 @@ def group(owner_name: str | None = "Gus") -> GroupRef:
 
 
 def item(title: str = "A book") -> ItemSnapshot:
-    return ItemSnapshot(
-        id=uuid.uuid4(),
-        title=title,
+    return item_snapshot(
+        title,
         url="https://example.com/book",
         price="19.99",
         currency="EUR",
-        image_url=None,
         quantity=2,
         priority=1,
         notes="the blue one",

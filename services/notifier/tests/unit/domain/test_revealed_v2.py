@@ -14,6 +14,7 @@ from wishlist_shared.events import (
     WishlistRevealed,
     WishlistRevealedV2,
 )
+from wishlist_shared.testing.snapshots import item_snapshot
 
 OWNER = uuid.uuid4()
 ALICE, BOB = sorted(uuid.uuid4() for _ in range(2))
@@ -28,19 +29,7 @@ REF = WishlistRef(
 
 
 def snapshot(title: str) -> ItemSnapshot:
-    return ItemSnapshot(
-        id=uuid.uuid4(),
-        title=title,
-        url=None,
-        price=None,
-        currency=None,
-        image_url=None,
-        quantity=1,
-        priority=3,
-        notes=None,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    return item_snapshot(title, created_at=NOW, updated_at=NOW)
 
 
 def test_v2_gives_what_v1_gave_for_the_same_reveal() -> None:
