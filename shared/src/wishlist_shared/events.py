@@ -77,6 +77,11 @@ def encoded_size(envelope: Envelope[Any]) -> int:
 
 # --- auth ---------------------------------------------------------------------
 
+DISPLAY_NAME_MAX_LENGTH = 80
+"""Longest display name an event carries: auth refuses a longer one at registration and
+rename, and the services that copy names (wishlists' owner and reserver names) size
+their events by it."""
+
 
 class UserRegistered(EventPayload):
     routing_key: ClassVar[str] = "auth.user_registered.v1"

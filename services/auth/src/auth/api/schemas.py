@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from auth.domain.users import (
-    DISPLAY_NAME_MAX_LENGTH,
     DISPLAY_NAME_MIN_LENGTH,
     EMAIL_MAX_LENGTH,
     PASSWORD_MAX_LENGTH,
@@ -18,6 +17,9 @@ from auth.domain.users import (
     valid_display_name,
     valid_email,
 )
+
+# The longest name is part of the event contracts: other services copy names into events.
+from wishlist_shared.events import DISPLAY_NAME_MAX_LENGTH
 
 # Passwords are never stripped or otherwise changed: every character counts.
 NewPassword = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from auth.domain.users import DISPLAY_NAME_MAX_LENGTH
 from wishlist_shared.events import (
+    DISPLAY_NAME_MAX_LENGTH,
     MAX_EVENT_BYTES,
     REVEALED_SAMPLE_MAX,
     Envelope,
