@@ -18,6 +18,7 @@ from wishlist_shared import health, problems, tracing
 from wishlist_shared import logging as json_logging
 from wishlist_shared.correlation import CorrelationMiddleware
 from wishlist_shared.settings import ProcessSettings
+from wishlist_shared.shedding import LoadSheddingMiddleware
 from wishlist_shared.shutdown import Drain, DrainMiddleware
 
 
@@ -55,6 +56,12 @@ def create_service_app(
     app.state.drain = drain
     problems.install(app, domain_errors)
     health.install(app, service, readiness)
+    # Outside everything that costs (routing, tokens, metrics per route), so a
+    # refusal is cheap; inside the drain and the correlation id, so a refusal
+    # closes its connection while draining and carries the request id.
+    app.add_middleware(
+        LoadSheddingMiddleware, service=service, limit=settings.max_requests_in_flight
+    )
     app.add_middleware(DrainMiddleware, drain=drain)
     # Added last so it runs first: every log line of the request carries the id.
     app.add_middleware(CorrelationMiddleware)

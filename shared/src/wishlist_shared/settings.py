@@ -44,6 +44,8 @@ class ProcessSettings(BaseSettings):
     """`iss` of access tokens: auth writes it, everyone else demands it."""
     jwt_audience: str = "wishlist"
     """`aud` of access tokens."""
+    max_requests_in_flight: int = Field(default=100, ge=0)
+    """Requests served at once; past it, 503 and `Retry-After` at once (0: off; never health)."""
     shutdown_drain_seconds: float = Field(default=5.0, ge=0)
     """After SIGTERM, serve this long (`/readyz` 503, `Connection: close`), then shut down."""
     otel_exporter_otlp_endpoint: str = ""
