@@ -444,3 +444,75 @@ async def test_a_channel_closed_over_a_publish_is_a_refusal_and_the_next_publish
         return True
 
     await eventually(publishes_again, timeout=10)
+
+
+async def test_max_workers_bounds_the_handlers_at_once_and_a_stop_leaves_the_waiting_ones_queued(
+    make_broker: BrokerFactory, settings: ServiceSettings, count_messages: CountMessages
+) -> None:
+    running = 0
+    most = 0
+    started: list[int] = []
+    go_on = asyncio.Event()
+
+    async def slow(envelope: Envelope[ThingHappened]) -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        started.append(envelope.payload.n)
+        try:
+            await go_on.wait()
+        finally:
+            running -= 1
+
+    consumer = make_broker()
+    subscribe(
+        consumer,
+        settings,
+        service="svc",
+        purpose="workers",
+        payload_type=ThingHappened,
+        handler=slow,
+        max_workers=2,
+    )
+    await consumer.start()
+    queue = queue_name(settings, service="svc", purpose="workers")
+    publisher = await started_publisher(make_broker, settings)
+    for n in range(6):
+        await publish_thing(publisher, n)
+
+    # All six prefetched (none left ready in the queue), two of them handled.
+    async def all_taken() -> bool:
+        return len(started) == 2 and await count_messages(queue) == 0
+
+    await eventually(all_taken)
+    [subscriber] = [s for s in consumer.subscribers if s.calls]
+    stopping = asyncio.create_task(consumer.stop())
+    await eventually(lambda: not subscriber.running)
+    go_on.set()
+    await stopping
+
+    # The two in flight finished and were acknowledged; the four that never
+    # had a slot were not begun during the grace period: back in the queue.
+    assert len(started) == 2
+    assert most == 2
+    assert await count_messages(queue) == 4
+    assert await count_messages(dead_letter_queue_name(queue)) == 0
+
+
+def test_prefetch_may_not_be_fewer_than_max_workers(
+    make_broker: BrokerFactory, settings: ServiceSettings
+) -> None:
+    async def handler(envelope: Envelope[ThingHappened]) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="prefetch"):
+        subscribe(
+            make_broker(),
+            settings,
+            service="svc",
+            purpose="few",
+            payload_type=ThingHappened,
+            handler=handler,
+            prefetch=2,
+            max_workers=4,
+        )

@@ -14,6 +14,12 @@ Topology, all durable, all named from ``settings.events_exchange`` (``X``) and
   times. There is no order between queues (and little within one, since
   deliveries are handled concurrently and retried), so handlers must not
   depend on the order of events.
+- Concurrency: aiormq runs every delivery in a task of its own, so a
+  subscription handles as many deliveries at once as its ``prefetch`` lets in.
+  :func:`subscribe`'s ``max_workers`` bounds that separately: at most that many
+  handlers run at once, the rest of the prefetched deliveries wait (unacked)
+  for a slot, so the next delivery is already in the process when a handler
+  finishes.
 - Its dead letters go through ``X.dlx`` (direct), keyed by the queue's name, to
   ``<queue>.dlq``; ``python -m wishlist_shared.deliveries dead-letters`` shows
   them and moves them back (:mod:`wishlist_shared.deliveries`).
@@ -55,7 +61,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic
 
@@ -101,9 +107,11 @@ CONTENT_TYPE = "application/json"
 DELIVERY_LIMIT = 10
 """Deliveries after which RabbitMQ dead-letters a message that was never settled."""
 RETRY_DELAY_CAP = 5.0
+"""Longest pause between two in-process attempts of a failing handler."""
+DEFAULT_PREFETCH = 10
+"""Deliveries a subscription takes unacked, and so handles at once, unless told otherwise."""
 CONSUMER_GRACE_SECONDS = 10.0
 """On shutdown, how long handlers in flight may run on before the connection closes."""
-"""Longest pause between two in-process attempts of a failing handler."""
 
 
 class PublishNotConfirmedError(RuntimeError):
@@ -403,6 +411,8 @@ class _Consumer(Generic[P]):
     base_delay: float
     release_after: float
     gate: DependencyGate
+    workers: asyncio.Semaphore | None
+    """Slots for handlers running at once; None: as many as were prefetched."""
 
     def consuming(self) -> bool:
         return self.subscriber.running
@@ -416,7 +426,25 @@ def _raw_body(message: StreamMessage[Any]) -> bytes:
 
 
 async def _handle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
-    """Settles one delivery, measured and traced."""
+    """Settles one delivery, measured and traced, once a worker slot is free."""
+    # RabbitMQ's consumer_timeout counts from the delivery, not from when a
+    # slot freed up: so does the release of a delivery held in an outage.
+    arrived = time.monotonic()
+    if consumer.workers is None:
+        await _handle_now(message, consumer, arrived)
+        return
+    async with consumer.workers:
+        if not consumer.consuming():
+            # Stopping: one not begun is left unsettled, and RabbitMQ gives it
+            # back when the channel closes, instead of using the grace period.
+            log.debug(
+                "delivery %s on %s left for after the stop", message.message_id, consumer.queue
+            )
+            return
+        await _handle_now(message, consumer, arrived)
+
+
+async def _handle_now(message: RabbitMessage, consumer: _Consumer[P], arrived: float) -> None:
     started = time.perf_counter()
     label = consumer.label
     if message.raw_message.redelivered:
@@ -427,12 +455,12 @@ async def _handle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
             message.headers,
             {"messaging.destination.name": label, "messaging.message.id": str(message.message_id)},
         ):
-            await _settle(message, consumer)
+            await _settle(message, consumer, arrived)
     finally:
         CONSUMER_DURATION.labels(label).observe(time.perf_counter() - started)
 
 
-async def _settle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
+async def _settle(message: RabbitMessage, consumer: _Consumer[P], arrived: float) -> None:
     queue, label = consumer.queue, consumer.label
     supplied = message.headers.get(CORRELATION_HEADER) or message.correlation_id
     token = correlation.correlation_id.set(str(supplied) if supplied else None)
@@ -469,7 +497,7 @@ async def _settle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
             await _release(message, consumer)
 
         with consumer.gate.holding():
-            outcome = await _run_handler(envelope, consumer, release)
+            outcome = await _run_handler(envelope, consumer, release, arrived)
         if outcome is _Outcome.HANDLED:
             await message.ack()
             CONSUMER_HANDLED.labels(label).inc()
@@ -483,7 +511,10 @@ async def _settle(message: RabbitMessage, consumer: _Consumer[P]) -> None:
 
 
 async def _run_handler(
-    envelope: Envelope[P], consumer: _Consumer[P], release: Callable[[], Awaitable[None]]
+    envelope: Envelope[P],
+    consumer: _Consumer[P],
+    release: Callable[[], Awaitable[None]],
+    arrived: float,
 ) -> _Outcome:
     """Runs the handler until it succeeds, fails for good, or its delivery is released.
 
@@ -505,7 +536,7 @@ async def _run_handler(
                         # Counted as waiting from the first such failure to the
                         # end, retries included.
                         waiting.enter_context(CONSUMER_WAITING.labels(label).track_inprogress())
-                        outage = _Outage(consumer.base_delay)
+                        outage = _Outage(consumer.base_delay, held_since=arrived)
                     outcome = await _wait_out(exc, envelope, consumer, outage, release)
                     if outcome is not None:
                         return outcome
@@ -543,7 +574,8 @@ class _Outage:
     """One delivery's wait for a dependency: its next back-off, since when it is held."""
 
     delay: float
-    held_since: float = field(default_factory=time.monotonic)
+    held_since: float
+    """Since the delivery arrived, then since its last failed release."""
 
 
 async def _wait_out(
@@ -658,7 +690,8 @@ def subscribe(
     handler: Callable[[Envelope[P]], Awaitable[None]],
     max_attempts: int = 5,
     base_delay: float = 0.2,
-    prefetch: int = 10,
+    prefetch: int | None = None,
+    max_workers: int | None = None,
     release_after: float = HELD_DELIVERY_RELEASE_SECONDS,
 ) -> None:
     """Consumes ``payload_type`` events from the queue ``<prefix><service>.<purpose>``.
@@ -667,9 +700,22 @@ def subscribe(
     :data:`wishlist_shared.correlation.correlation_id`; it should claim the
     event in its inbox in the transaction that applies the effect. Call before
     the broker starts.
+
+    ``max_workers`` handlers run at once at most (None: one per prefetched
+    delivery, :data:`DEFAULT_PREFETCH` of them unless ``prefetch`` says
+    otherwise); ``prefetch``, the deliveries RabbitMQ entrusts to this
+    consumer unacked, defaults to ``max(DEFAULT_PREFETCH, max_workers)`` and
+    may not be fewer than ``max_workers``: a slot with no delivery to take is
+    wasted.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    if max_workers is not None and max_workers < 1:
+        raise ValueError("max_workers must be at least 1")
+    if prefetch is None:
+        prefetch = max(DEFAULT_PREFETCH, max_workers or 0)
+    if max_workers is not None and prefetch < max_workers:
+        raise ValueError(f"prefetch ({prefetch}) must be at least max_workers ({max_workers})")
     queue = queue_name(settings, service=service, purpose=purpose)
     # A subscriber without a handler only declares: the dead-letter queue and
     # its binding exist from the start (registered first, so before the main
@@ -722,6 +768,7 @@ def subscribe(
         base_delay=base_delay,
         release_after=release_after,
         gate=gate,
+        workers=None if max_workers is None else asyncio.Semaphore(max_workers),
     )
 
     async def consume(message: RabbitMessage) -> None:
