@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import openapi, routing
 from gateway.api.access import RateLimits
+from gateway.api.checkpoint import Checkpoint
 from gateway.api.deps import Gateway
 from gateway.api.proxy import Upstream
 from gateway.api.router import router
@@ -30,12 +31,14 @@ from gateway.realtime.tickets import Tickets
 from gateway.settings import Settings
 from wishlist_shared import redis_pool, tracing
 from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
-from wishlist_shared.jwt import JWKSClient, TokenVerifier
+from wishlist_shared.jwt import JWKSClient, TokenVerifier, VerifiedTokens
 from wishlist_shared.revocation import RevocationList
 from wishlist_shared.security import TokenChecker
 from wishlist_shared.service import create_service_app
 
 SERVICE = "gateway"
+VERIFIED_TOKENS = 10_000
+"""Access tokens whose claims are kept once verified (LRU): a few MiB at most."""
 
 
 def _http_client(settings: Settings) -> httpx.AsyncClient:
@@ -74,15 +77,23 @@ def open_gateway(settings: Settings, own_openapi: Callable[[], dict[str, Any]]) 
         max_age=settings.jwks_max_age_seconds,
         min_refetch_interval=settings.jwks_min_refetch_seconds,
     )
-    verifier = TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    verifier = TokenVerifier(
+        jwks,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        cache=VerifiedTokens(VERIFIED_TOKENS),
+    )
+    revocations = RevocationList(redis, settings.redis_prefix)
+    limits = RateLimits(redis, f"{settings.redis_prefix}gateway:", settings)
     return Gateway(
         settings=settings,
         redis=redis,
         upstreams=upstreams,
         control=control,
         jwks=jwks,
-        tokens=TokenChecker(verifier, RevocationList(redis, settings.redis_prefix)),
-        limits=RateLimits(redis, f"{settings.redis_prefix}gateway:", settings),
+        tokens=TokenChecker(verifier, revocations),
+        limits=limits,
+        checkpoint=Checkpoint(redis, revocations, limits.requests),
         openapi=openapi.OpenAPIDocument(
             settings.upstream_urls(),
             control,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
+import jwt
 import pytest
 from gateway_harness import (
     RunningGateway,
@@ -17,6 +19,7 @@ from gateway_harness import (
     gateway_settings,
 )
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 
 from gateway.api.access import RateLimits
 from wishlist_shared.revocation import RevocationList
@@ -213,6 +216,57 @@ async def test_a_revoked_token_is_refused(
     response = await gateway.client.get("/api/v1/wishlists", headers=bearer(token))
     assert_unauthorized(response)
     assert (await gateway.client.get("/api/v1/wishlists", headers=bearer(other))).status_code == 200
+
+
+async def test_a_token_verified_earlier_is_refused_once_revoked(
+    gateway: RunningGateway,
+    signing_key: SigningKey,
+    redis: Redis,
+    namespace: Namespace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decodes: list[str] = []
+    decode = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        decodes.append(token)
+        return decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    session = uuid.uuid4()
+    token = signing_key.token(sid=str(session))
+    for _ in range(3):
+        response = await gateway.client.get("/api/v1/wishlists", headers=bearer(token))
+        assert response.status_code == 200
+
+    await RevocationList(redis, namespace.redis_prefix).revoke_sessions([session], 60)
+
+    assert_unauthorized(await gateway.client.get("/api/v1/wishlists", headers=bearer(token)))
+    # The signature was checked once; the revocation list on every request.
+    assert decodes == [token]
+
+
+async def test_an_authenticated_request_costs_one_redis_round_trip(
+    gateway: RunningGateway, signing_key: SigningKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = bearer(signing_key.token())
+    # The first request loads the script into Redis (once per Redis process).
+    assert (await gateway.client.get("/api/v1/wishlists", headers=token)).status_code == 200
+    sent: list[bytes] = []
+    send = AbstractConnection.send_packed_command
+
+    async def counting(self: AbstractConnection, command: Any, *args: Any, **kwargs: Any) -> None:
+        sent.append(bytes(command) if isinstance(command, bytes | str) else b"".join(command))
+        await send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    for _ in range(5):
+        assert (await gateway.client.get("/api/v1/wishlists", headers=token)).status_code == 200
+    monkeypatch.undo()
+
+    # The real-time hub's heartbeat may PING on its own connection meanwhile.
+    round_trips = [c for c in sent if b"PING" not in c.upper()]
+    assert len(round_trips) == 5, round_trips
 
 
 async def test_every_token_of_a_revoked_session_is_refused(

@@ -4,14 +4,24 @@ Only one algorithm (EdDSA) is accepted, with the expected issuer and audience;
 ``exp`` and ``nbf`` are enforced. Keys come from a :class:`KeySource`: the
 gateway and the services read auth's JWKS over HTTP (cached, refetched when a
 token names an unknown ``kid``); auth itself reads its own key store.
+
+A verifier may keep what it verified (:class:`VerifiedTokens`): the gateway
+checks each token's signature once, not on every request. Only tokens that
+passed are kept, each until its ``exp`` (plus the leeway), and an entry is
+used only while its key source still gives out the very key that verified it:
+a key taken out of the JWKS takes its tokens' entries with it at the next
+refetch. Revocation is not the verifier's business and is checked on every
+request (:mod:`wishlist_shared.revocation`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -101,13 +111,86 @@ class JWKSClient:
         response.raise_for_status()
 
 
+@dataclass(frozen=True)
+class _Verified:
+    claims: AccessClaims
+    kid: str
+    key: PyJWK
+    """The key object that verified the token: the entry holds while the source still gives it."""
+    valid_until: float
+    """The last moment (epoch seconds) the token would pass ``exp`` with the leeway."""
+
+
+class VerifiedTokens:
+    """The claims of tokens already verified, keyed by a hash of the token; size-capped LRU.
+
+    The token itself is not kept (only its SHA-256), so a dump of the
+    process's memory holds no usable credential from here.
+    """
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[bytes, _Verified] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @staticmethod
+    def _digest(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str, now: float) -> _Verified | None:
+        digest = self._digest(token)
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if now >= entry.valid_until:
+            del self._entries[digest]
+            return None
+        self._entries.move_to_end(digest)
+        return entry
+
+    def put(self, token: str, entry: _Verified) -> None:
+        digest = self._digest(token)
+        self._entries[digest] = entry
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget(self, token: str) -> None:
+        self._entries.pop(self._digest(token), None)
+
+
 class TokenVerifier:
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        cache: VerifiedTokens | None = None,
+    ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
+        self.cache = cache
 
     async def verify(self, token: str) -> AccessClaims:
+        cache = self.cache
+        if cache is None:
+            return (await self._verify(token)).claims
+        entry = cache.get(token, time.time())
+        # Same object, not an equal key: a refetched JWKS that still lists the
+        # key makes a new object, and the token is verified once more then.
+        if entry is not None and await self.keys.key(entry.kid) is entry.key:
+            return entry.claims
+        if entry is not None:
+            cache.forget(token)
+        entry = await self._verify(token)
+        cache.put(token, entry)
+        return entry.claims
+
+    async def _verify(self, token: str) -> _Verified:
         try:
             header = pyjwt.get_unverified_header(token)
         except pyjwt.PyJWTError as exc:
@@ -136,7 +219,7 @@ class TokenVerifier:
             raise InvalidToken(str(exc)) from exc
         try:
             sid = claims.get("sid")
-            return AccessClaims(
+            access = AccessClaims(
                 subject=uuid.UUID(str(claims["sub"])),
                 token_id=str(claims["jti"]),
                 session_id=uuid.UUID(str(sid)) if sid else None,
@@ -145,3 +228,5 @@ class TokenVerifier:
             )
         except (ValueError, TypeError) as exc:
             raise InvalidToken("malformed claims") from exc
+        # PyJWT refuses a token once now >= exp + leeway; so does the cache.
+        return _Verified(access, kid, key, float(access.expires_at + LEEWAY_SECONDS))

@@ -24,11 +24,12 @@ class FixedWindow:
         self.prefix = prefix
         self.seconds = seconds
 
-    def _key(self, key: str) -> str:
+    def key(self, key: str) -> str:
+        """The Redis key holding ``key``'s count."""
         return f"{self.prefix}{key}"
 
     async def hit(self, key: str) -> Window:
-        k = self._key(key)
+        k = self.key(key)
         async with self.redis.pipeline(transaction=True) as pipe:
             # NX keeps the window's end fixed at its first hit.
             pipe.incr(k)
@@ -38,7 +39,7 @@ class FixedWindow:
         return Window(int(count), max(1, int(ttl)))
 
     async def peek(self, key: str) -> Window:
-        k = self._key(key)
+        k = self.key(key)
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(k)
             pipe.ttl(k)
@@ -46,4 +47,4 @@ class FixedWindow:
         return Window(int(count or 0), max(1, int(ttl)))
 
     async def reset(self, key: str) -> None:
-        await self.redis.delete(self._key(key))
+        await self.redis.delete(self.key(key))

@@ -97,12 +97,20 @@ class RevocationList:
         return f"{self.prefix}revoked:sid:{sid}"
 
     @property
-    def _seal_key(self) -> str:
+    def seal_key(self) -> str:
+        """Present while Redis holds the whole list."""
         return f"{self.prefix}revoked:complete"
+
+    def entry_keys(self, claims: AccessClaims) -> list[str]:
+        """The keys whose presence revokes the token: its own, and its session's if it has one."""
+        keys = [self._token_key(claims.token_id)]
+        if claims.session_id is not None:
+            keys.append(self._session_key(claims.session_id))
+        return keys
 
     async def is_complete(self) -> bool:
         """True when the seal is there: Redis holds every revocation still in force."""
-        return bool(await self.redis.exists(self._seal_key))
+        return bool(await self.redis.exists(self.seal_key))
 
     async def restore(self, sessions: Sequence[tuple[uuid.UUID, int]]) -> None:
         """Writes back revoked sessions (id, seconds their tokens may still live), then seals.
@@ -112,7 +120,7 @@ class RevocationList:
         async with self.redis.pipeline(transaction=True) as pipe:
             for sid, seconds in sessions:
                 pipe.set(self._session_key(sid), b"1", ex=max(1, seconds))
-            pipe.set(self._seal_key, b"1")
+            pipe.set(self.seal_key, b"1")
             await pipe.execute()
 
     async def revoke_token(self, jti: str, seconds_left: int) -> None:
@@ -138,12 +146,9 @@ class RevocationList:
 
     async def is_revoked(self, claims: AccessClaims) -> bool:
         """Whether the token is revoked; :class:`RevocationListIncomplete` when unknowable."""
-        keys = [self._token_key(claims.token_id)]
-        if claims.session_id is not None:
-            keys.append(self._session_key(claims.session_id))
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.exists(self._seal_key)
-            pipe.exists(*keys)
+            pipe.exists(self.seal_key)
+            pipe.exists(*self.entry_keys(claims))
             sealed, revoked = await pipe.execute()
         if not sealed:
             raise RevocationListIncomplete("the revocation list in Redis is not complete")

@@ -17,6 +17,11 @@ Rate-limit keys (one request spends from exactly one window):
 The counters live in Redis, shared by every gateway replica. When Redis fails,
 rate limiting is skipped (nginx still limits) but the revocation check is not:
 a token whose revocation cannot be checked is not accepted (503).
+
+A token's signature is checked once in its life (the verifier keeps what it
+verified, :class:`wishlist_shared.jwt.VerifiedTokens`); its revocation on
+every request, in the same Redis round trip as its rate limit
+(:mod:`gateway.api.checkpoint`).
 """
 
 from __future__ import annotations
@@ -30,14 +35,15 @@ from redis.exceptions import RedisError
 from starlette.requests import HTTPConnection
 
 from gateway.api import forwarded
+from gateway.api.checkpoint import Checkpoint
 from gateway.api.metrics import DEGRADED, REJECTIONS
 from gateway.api.routing import PublicRoute
 from gateway.settings import Settings
-from wishlist_shared.jwt import AccessClaims, InvalidToken
+from wishlist_shared.jwt import AccessClaims, InvalidToken, TokenVerifier
 from wishlist_shared.outages import RETRY_AFTER_SECONDS
 from wishlist_shared.problems import Problem, ProblemType
 from wishlist_shared.ratelimit import FixedWindow
-from wishlist_shared.security import TokenChecker, unauthorized
+from wishlist_shared.security import unauthorized
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +79,19 @@ class RateLimits:
             redis, f"{prefix}ratelimit:auth-failures:", settings.auth_failure_window_seconds
         )
         self.failure_limit = settings.auth_failure_limit
+
+    async def pass_token(self, checkpoint: Checkpoint, claims: AccessClaims, address: str) -> bool:
+        """Whether the token is unrevoked; spends from its user's window, 429 once spent.
+
+        A revoked token spends from the address's window instead, as any
+        refused token does. ``RedisError`` when revocation cannot be checked.
+        """
+        passage = await checkpoint.pass_token(
+            claims, f"user:{claims.subject}", _address_key(address)
+        )
+        if passage.window.exceeds(self.request_limit):
+            raise _too_many("rate_limit", passage.window.retry_after)
+        return not passage.revoked
 
     async def spend(self, key: str) -> None:
         """Counts one request for ``key``; 429 once its window is spent."""
@@ -149,7 +168,8 @@ async def admit(
     public: PublicRoute | None,
     *,
     address: str,
-    tokens: TokenChecker,
+    verifier: TokenVerifier,
+    checkpoint: Checkpoint,
     limits: RateLimits,
 ) -> Caller:
     """Lets the request through to a service, or raises the problem that says why not."""
@@ -165,16 +185,23 @@ async def admit(
         REJECTIONS.labels("unauthenticated").inc()
         raise unauthorized()
     try:
-        claims = await tokens.check(token)
+        claims = await verifier.verify(token)
     except InvalidToken as exc:
         # Debug only: under attack every request would log a line.
         log.debug("token refused: %s", exc)
         await limits.spend(address_key)
         REJECTIONS.labels("unauthenticated").inc()
-        raise unauthorized("The access token is invalid, expired or revoked.") from exc
+        raise unauthorized(_REFUSED) from exc
+    try:
+        unrevoked = await limits.pass_token(checkpoint, claims, address)
     except RedisError as exc:
         # Without the revocation list a logged-out token would pass: refuse.
         log.warning("revocation list unavailable: %r", exc)
         raise unavailable() from exc
-    await limits.spend(f"user:{claims.subject}")
+    if not unrevoked:
+        REJECTIONS.labels("unauthenticated").inc()
+        raise unauthorized(_REFUSED)
     return Caller(address, claims, credentials=False)
+
+
+_REFUSED = "The access token is invalid, expired or revoked."

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from redis.asyncio import Redis
 
 from gateway.api.access import RateLimits
+from gateway.api.checkpoint import Checkpoint
 from gateway.api.openapi import OpenAPIDocument
 from gateway.api.proxy import Upstream
 from gateway.realtime.hub import Hub
@@ -33,6 +34,8 @@ class Gateway:
     jwks: JWKSClient
     tokens: TokenChecker
     limits: RateLimits
+    checkpoint: Checkpoint
+    """Revocation and rate limit of a verified token, in one round trip."""
     openapi: OpenAPIDocument
     tickets: Tickets
     hub: Hub

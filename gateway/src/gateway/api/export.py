@@ -176,7 +176,12 @@ def router() -> APIRouter:
             peer, request.headers.getlist("x-forwarded-for"), gateway.trusted_proxies
         )
         await access.admit(
-            request, None, address=address, tokens=gateway.tokens, limits=gateway.limits
+            request,
+            None,
+            address=address,
+            verifier=gateway.tokens.verifier,
+            checkpoint=gateway.checkpoint,
+            limits=gateway.limits,
         )
         token = access.bearer_token(request)
         assert token is not None  # admitted

@@ -40,7 +40,8 @@ def _proxy_endpoint(service: str) -> Callable[[Request, GatewayDep], Awaitable[R
             request,
             routing.public_route(request.method, path),
             address=address,
-            tokens=gateway.tokens,
+            verifier=gateway.tokens.verifier,
+            checkpoint=gateway.checkpoint,
             limits=gateway.limits,
         )
         origin = proxy.Origin(

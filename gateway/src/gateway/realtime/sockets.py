@@ -139,7 +139,8 @@ def router() -> APIRouter:
             request,
             None,
             address=_address(request, gateway),
-            tokens=gateway.tokens,
+            verifier=gateway.tokens.verifier,
+            checkpoint=gateway.checkpoint,
             limits=gateway.limits,
         )
         token = access.bearer_token(request)
@@ -338,14 +339,15 @@ async def _authenticate(websocket: WebSocket, gateway: Gateway) -> tuple[AccessC
     claims: AccessClaims | None = None
     if token is not None:
         try:
-            # Again for a ticket: its session may have ended in the meantime.
-            claims = await gateway.tokens.check(token)
+            claims = await gateway.tokens.verifier.verify(token)
         except InvalidToken as exc:
             log.debug("socket token refused: %s", exc)
     if claims is None or token is None:
         await gateway.limits.spend(f"ip:{forwarded.rate_limit_key(address)}")
         return None
-    await gateway.limits.spend(f"user:{claims.subject}")
+    # Again for a ticket: its session may have ended in the meantime.
+    if not await gateway.limits.pass_token(gateway.checkpoint, claims, address):
+        return None
     return claims, token
 
 
