@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from wishlist_shared.testing.stack import Stack
@@ -64,6 +66,9 @@ class Figure:
     met: bool | None = None
     note: str = ""
     digits: int = 1
+    issue_row: str = ""
+    """The row of the issue's targets table this figure judges (bench.ISSUE_ROWS), when it
+    is not the only target of a scenario that row names."""
 
 
 @dataclass
@@ -98,9 +103,13 @@ class Bench:
     """The CI smoke: every scenario runs once, for about a second per measurement."""
     plots: Path
     http: httpx.AsyncClient
+    runs: int | None = None
+    """``--repeats``: how many times each measurement runs, instead of the default."""
 
     @property
     def repeats(self) -> int:
+        if self.runs is not None:
+            return self.runs
         return 1 if self.quick else 3
 
     @property
@@ -286,3 +295,115 @@ def scenario(name: str, title: str) -> Callable[[Callable[[Bench], Awaitable[Res
         return Named(name, title, run)
 
     return wrap
+
+
+# CPU time of every process a scenario's work runs through, from /proc/<pid>/stat.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PLATFORM = ("gateway", "auth", "wishlists", "notifier")
+SERVERS = ("postgres", "rabbitmq", "redis")
+
+
+def cpu_ticks(pid: int) -> int | None:
+    """utime + stime of a process, in clock ticks; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+    # After the command: state is field 3 of stat(5); utime and stime are 14 and 15.
+    return int(fields[11]) + int(fields[12])
+
+
+def parent_pid(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of a process (RabbitMQ's beam.smp runs erl_child_setup and its
+    own helpers)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            direct = [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for child in direct:
+            found += [child, *children(child)]
+    return found
+
+
+def pgrep(name: str) -> list[int]:
+    done = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True, check=False)
+    return [int(p) for p in done.stdout.split()]
+
+
+@dataclass
+class CpuMeter:
+    """Who to count: the platform's processes (the relays run inside them) and the
+    machine's servers. The servers are shared with anything else running on the
+    machine; PostgreSQL is narrowed to the backends of the bench's database and
+    the cluster's own processes (postmaster, checkpointer, WAL writer, ...), and
+    the bench's own connections to that database (seeding, polling) count too."""
+
+    stack: Stack
+
+    async def processes(self) -> dict[str, list[int]]:
+        groups = {
+            name: [pid] if (pid := self.stack.processes[name].pid) else []
+            for name in PLATFORM
+            if name in self.stack.processes
+        }
+        groups["postgres"] = await self._postgres()
+        beam = pgrep("beam.smp")
+        groups["rabbitmq"] = sorted(
+            {*beam, *(c for p in beam for c in children(p)), *pgrep("epmd")}
+        )
+        groups["redis"] = pgrep("redis-server")
+        return groups
+
+    async def _postgres(self) -> list[int]:
+        connection = await asyncpg.connect(self.stack.database.admin_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() OR backend_type <> 'client backend'"
+            )
+        finally:
+            await connection.close()
+        pids = {int(r["pid"]) for r in rows}
+        # The postmaster is not in pg_stat_activity: it is the parent of the rest.
+        parents = {parent_pid(p) for p in pids}
+        return sorted(p for p in pids | parents if p is not None and p > 1)
+
+    async def read(self) -> CpuReading:
+        groups = await self.processes()
+        ticks = {
+            name: {p: t for p in pids if (t := cpu_ticks(p)) is not None}
+            for name, pids in groups.items()
+        }
+        return CpuReading(time.monotonic(), ticks)
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    at: float
+    ticks: dict[str, dict[int, int]]
+    """Per group (gateway, postgres, ...), per pid, utime + stime in clock ticks."""
+
+    def since(self, before: CpuReading) -> dict[str, float]:
+        """CPU milliseconds per group between two readings. A process that started in
+        between counts whole; one that ended in between is lost (pooled connections
+        and the servers live on, so that is rare)."""
+        spent: dict[str, float] = {}
+        for name, now in self.ticks.items():
+            then = before.ticks.get(name, {})
+            ticks = sum(t - then.get(pid, 0) for pid, t in now.items())
+            spent[name] = ticks * 1000 / CLOCK_TICKS
+        return spent

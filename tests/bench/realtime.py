@@ -184,6 +184,8 @@ class SocketClients:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 20,
+            # The client is this tree's, even when the platform runs another's sources.
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         )
         assert process.stdout is not None
         try:
