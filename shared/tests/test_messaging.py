@@ -29,13 +29,13 @@ from wishlist_shared.messaging import (
     run_broker,
     subscribe,
 )
-from wishlist_shared.outbox import CORRELATION_HEADER, PublishRefusedError
+from wishlist_shared.outbox import CORRELATION_HEADER, OutgoingMessage, PublishRefusedError
 from wishlist_shared.settings import ServiceSettings
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.faults import TcpProxy
 
 if TYPE_CHECKING:
-    from conftest import CountMessages
+    from conftest import CountMessages, TapFactory
 
 BrokerFactory = Callable[..., RabbitBroker]
 
@@ -516,3 +516,52 @@ def test_prefetch_may_not_be_fewer_than_max_workers(
             prefetch=2,
             max_workers=4,
         )
+
+
+async def test_a_window_arrives_whole_and_in_order_with_one_outcome_per_message(
+    make_broker: BrokerFactory, settings: ServiceSettings, tap: TapFactory
+) -> None:
+    things = await tap(ThingHappened.routing_key)
+    publisher = await started_publisher(make_broker, settings)
+    envelopes = [
+        Envelope.wrap(ThingHappened(n=n)).model_copy(update={"correlation_id": f"cid-{n}"})
+        for n in range(100)
+    ]
+    messages = [
+        OutgoingMessage(
+            routing_key=ThingHappened.routing_key,
+            body=dump(envelope),
+            message_id=str(envelope.id),
+            headers={CORRELATION_HEADER: envelope.correlation_id},
+        )
+        for envelope in envelopes
+    ]
+
+    assert await publisher.publish_many(messages) == [None] * 100
+
+    received = await things.wait_for(100)
+    assert [m.message_id for m in received] == [str(e.id) for e in envelopes]
+    # The same message as one publish makes: persistent, typed, correlated.
+    first = received[0]
+    assert first.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert first.content_type == "application/json"
+    assert first.type == ThingHappened.routing_key
+    assert first.correlation_id == "cid-0"
+    assert first.headers == {CORRELATION_HEADER: "cid-0"}
+    assert Envelope[ThingHappened].model_validate_json(first.body) == envelopes[0]
+
+
+async def test_a_window_while_rabbitmq_is_unreachable_fails_every_message_as_an_outage(
+    make_broker: BrokerFactory, proxied_settings: ServiceSettings, rabbit_proxy: TcpProxy
+) -> None:
+    broker = make_broker(proxied_settings)
+    await broker.start()
+    publisher = EventPublisher(broker, proxied_settings, confirm_timeout=1.0)
+    rabbit_proxy.cut()
+    messages = [OutgoingMessage(ThingHappened.routing_key, {"n": n}, f"m{n}", {}) for n in range(3)]
+    started = time.monotonic()
+    outcomes = await publisher.publish_many(messages)
+    assert time.monotonic() - started < 3
+    assert len(outcomes) == 3
+    assert all(isinstance(o, Exception) for o in outcomes)
+    assert not any(isinstance(o, PublishRefusedError) for o in outcomes), outcomes

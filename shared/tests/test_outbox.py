@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +26,7 @@ from wishlist_shared.outbox import (
     CORRELATION_HEADER,
     PARK_AFTER_REFUSALS,
     OutboxRelay,
+    OutgoingMessage,
     Publisher,
     PublishRefusedError,
     add_event,
@@ -552,14 +553,21 @@ async def test_a_row_refused_five_times_is_parked_and_the_rows_after_it_publish_
     later = await add_things(relay_db, 3, 4)
     relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
 
-    # Refusals 1 to 4 stop the batch at the refused row, as an outage would...
+    # Refusals 1 to 4 stop the batch at the refused row, as an outage would:
+    # the rows behind it went out in its window, but stay pending...
     await park_one(relay)
-    assert [m.message_id for m in await things.wait_for(1)] == [str(first.id)]
-    # ...the fifth parks it, and the rows behind it go out in the same batch.
+    behind = [str(e.id) for e in later]
+    received = await things.wait_for(1 + 2 * (PARK_AFTER_REFUSALS - 1))
+    assert [m.message_id for m in received] == [
+        str(first.id),
+        *behind * (PARK_AFTER_REFUSALS - 1),
+    ]
+    assert [r.state for r in await outbox_rows(relay_db)] == ["published", *["pending"] * 3]
+    # ...the fifth parks it, and the rows behind it count in the same batch.
     assert await relay.relay_once() == 2
 
-    received = await things.wait_for(3)
-    assert [m.message_id for m in received] == [str(e.id) for e in (first, *later)]
+    received = await things.wait_for(1 + 2 * PARK_AFTER_REFUSALS)
+    assert [m.message_id for m in received] == [str(first.id), *behind * PARK_AFTER_REFUSALS]
     rows = await outbox_rows(relay_db)
     assert [(r.event_id, r.state) for r in rows] == [
         (first.id, "published"),
@@ -644,3 +652,86 @@ async def test_a_redriven_parked_row_is_published_exactly_once(
     assert (row.state, row.refusals, row.parked_at) == ("published", 0, None)
     assert await refused_tap.all() == refused_tap.received
     assert len(refused_tap.received) == 1
+
+
+async def test_a_window_marks_rows_up_to_its_first_refusal_and_sends_the_rest_again_in_order(
+    relay_db: RelayDatabase,
+    publisher: EventPublisher,
+    tap: TapFactory,
+    rabbit: AbstractRobustConnection,
+    settings: ServiceSettings,
+) -> None:
+    things = await tap(ThingHappened.routing_key)
+    refuser = await refusing(rabbit, settings, Refused.routing_key)
+    [first] = await add_things(relay_db, 1)
+    refused = await add_refused(relay_db, 2)
+    later = await add_things(relay_db, 3, 4)
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
+
+    with pytest.raises(BrokerRefusedError):
+        await relay.relay_once()
+    # The rows behind the refused one were sent in the same window and
+    # confirmed (the tap has them), yet none of them counts as published.
+    behind = [str(e.id) for e in later]
+    assert [m.message_id for m in await things.wait_for(3)] == [str(first.id), *behind]
+    rows = await outbox_rows(relay_db)
+    assert [(r.event_id, r.state, r.refusals) for r in rows] == [
+        (first.id, "published", 0),
+        (refused.id, "pending", 1),
+        (later[0].id, "pending", 0),
+        (later[1].id, "pending", 0),
+    ]
+
+    await refuser.delete(if_unused=False, if_empty=False)  # the broker says yes again
+    refused_tap = await tap(Refused.routing_key)
+    assert await relay.relay_once() == 3
+    # Sent again behind the refused row, in id order; only the first copies
+    # went out ahead of it, which the consumers' inboxes absorb.
+    assert [m.message_id for m in await refused_tap.wait_for(1)] == [str(refused.id)]
+    assert [m.message_id for m in await things.wait_for(5)] == [str(first.id), *behind, *behind]
+    assert {r.state for r in await outbox_rows(relay_db)} == {"published"}
+
+
+async def test_an_outage_in_the_middle_of_a_window_marks_only_the_rows_before_it(
+    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory
+) -> None:
+    class LosesTheThird:
+        """A window whose third message was never confirmed (the connection dropped)."""
+
+        def __init__(self) -> None:
+            self.windows: list[list[str]] = []
+
+        async def publish(
+            self,
+            routing_key: str,
+            body: dict[str, Any],
+            *,
+            message_id: str,
+            headers: dict[str, str],
+        ) -> None:
+            raise AssertionError("the relay publishes windows through publish_many")
+
+        async def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+            self.windows.append([m.message_id for m in messages])
+            outcomes = await publisher.publish_many(messages)
+            if len(self.windows) == 1:
+                outcomes[2] = ConnectionError("connection lost before the confirm")
+            return outcomes
+
+    things = await tap()
+    sent = await add_things(relay_db, *range(6))
+    losing = LosesTheThird()
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, losing)
+    with pytest.raises(ConnectionError):
+        await relay.relay_once()
+    rows = await outbox_rows(relay_db)
+    assert [r.state for r in rows] == ["published"] * 2 + ["pending"] * 4
+    assert [r.attempts for r in rows] == [1, 1, 1, 0, 0, 0]
+    assert rows[2].refusals == 0  # an outage, not a refusal
+
+    assert await relay.relay_once() == 4
+    ids = [str(e.id) for e in sent]
+    # One window each time: the whole batch, then what was left, in id order.
+    assert losing.windows == [ids, ids[2:]]
+    assert [m.message_id for m in await things.wait_for(10)] == ids + ids[2:]
+    assert {r.state for r in await outbox_rows(relay_db)} == {"published"}

@@ -60,12 +60,13 @@ import enum
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic
 
 import aio_pika
+import aio_pika.abc
 import aiormq
 from aio_pika.abc import HeadersType
 from faststream.message import StreamMessage
@@ -98,7 +99,7 @@ from wishlist_shared.metrics import (
     CONSUMER_WAITING,
 )
 from wishlist_shared.outages import dependency_unavailable, transaction_conflict
-from wishlist_shared.outbox import CORRELATION_HEADER, PublishRefusedError
+from wishlist_shared.outbox import CORRELATION_HEADER, OutgoingMessage, PublishRefusedError
 from wishlist_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -342,6 +343,82 @@ class EventPublisher:
             self._declared = False
             raise
 
+    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+        """Sends ``messages`` in order on one channel, then awaits their confirms together.
+
+        Each message's outcome, in order: None once confirmed,
+        :class:`BrokerRefusedError` for a nack, a return or a channel closed
+        over it, anything else when it was not confirmed within
+        ``confirm_timeout`` of the window's start or the connection failed.
+        RabbitMQ routes a channel's messages in the order it received them,
+        and aiormq writes them in the order their publishes were begun (under
+        its channel lock, which hands over first come, first served).
+        """
+        if not messages:
+            return []
+        try:
+            async with asyncio.timeout(self.confirm_timeout):
+                await self._declare()
+                exchange = await self.broker.declare_exchange(self._exchange)
+        except Exception as exc:  # noqa: BLE001 - every message's outcome: not sent
+            self._declared = False
+            return [exc] * len(messages)
+        app_id = self.broker.config.app_id
+        timestamp = datetime.now(UTC)
+        sends = [
+            asyncio.create_task(
+                self._confirmed(exchange, message, app_id=app_id, timestamp=timestamp)
+            )
+            for message in messages
+        ]
+        try:
+            _, late = await asyncio.wait(sends, timeout=self.confirm_timeout)
+        finally:
+            # Cancelled too when the relay is: no publish outlives its window.
+            for send in sends:
+                send.cancel()
+        if late:
+            await asyncio.wait(late)
+        outcomes = [
+            TimeoutError(f"{message.message_id}: no confirm within {self.confirm_timeout}s")
+            if send in late
+            else _outcome(message, send)
+            for send, message in zip(sends, messages, strict=True)
+        ]
+        if any(outcome is not None for outcome in outcomes):
+            # As for one publish: the next window declares the topology again.
+            self._declared = False
+        return outcomes
+
+    async def _confirmed(
+        self,
+        exchange: aio_pika.abc.AbstractExchange,
+        message: OutgoingMessage,
+        *,
+        app_id: str | None,
+        timestamp: datetime,
+    ) -> None:
+        amqp_headers: HeadersType = dict(message.headers)
+        result = await exchange.publish(
+            aio_pika.Message(
+                encode(message.body),
+                content_type=CONTENT_TYPE,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                correlation_id=message.headers.get(CORRELATION_HEADER),
+                headers=amqp_headers,
+                message_id=message.message_id,
+                timestamp=timestamp,
+                type=message.routing_key,
+                app_id=app_id,
+            ),
+            message.routing_key,
+            # Routed to the alternate exchange when no queue is bound, so a
+            # return means even that failed: not published.
+            mandatory=True,
+        )
+        if not isinstance(result, aiormq.spec.Basic.Ack):
+            raise BrokerRefusedError(f"{message.routing_key} {message.message_id}: {result!r}")
+
     async def _publish_refusable(
         self, routing_key: str, body: dict[str, Any], *, message_id: str, headers: dict[str, str]
     ) -> object:
@@ -366,6 +443,24 @@ class EventPublisher:
             if _refused(exc):
                 raise BrokerRefusedError(f"{routing_key} {message_id}: {exc!r}") from exc
             raise
+
+
+def _outcome(message: OutgoingMessage, send: asyncio.Task[None]) -> Exception | None:
+    """A finished publish's outcome, as :meth:`EventPublisher.publish_many` gives it."""
+    if send.cancelled():
+        # Not by us (the window's late ones are told apart before): aiormq
+        # cancels what waits on a channel that closes.
+        return ConnectionError(f"{message.message_id}: publish cancelled, channel closed")
+    error = send.exception()
+    if error is None or isinstance(error, BrokerRefusedError):
+        return error
+    if _refused(error):
+        refusal = BrokerRefusedError(f"{message.routing_key} {message.message_id}: {error!r}")
+        refusal.__cause__ = error
+        return refusal
+    if isinstance(error, Exception):
+        return error
+    return RuntimeError(f"{message.message_id}: publish ended with {error!r}")
 
 
 # --- consuming ----------------------------------------------------------------

@@ -4,7 +4,11 @@ A service calls :func:`add_event` inside its business transaction; the event is 
 row of its schema's ``outbox`` table (:func:`outbox_table`) and exists exactly when
 the change does. :class:`OutboxRelay` publishes pending rows to RabbitMQ in order
 of ``id`` with publisher confirms and marks them published in the transaction that
-locked them; it never drops a row. A failure to reach the destination (not
+locked them; it never drops a row. A batch goes out as one window when the
+publisher can (:class:`WindowPublisher`): every row sent in order without
+waiting, then the answers awaited together; rows are marked published up to the
+first one that failed or was refused and none after it, even if confirmed (they
+go out again with the next batch, behind it). A failure to reach the destination (not
 connected, connection lost, no confirm in time) is retried for as long as it
 lasts; a message the destination refuses for a reason of its own
 (:class:`PublishRefusedError`: RabbitMQ nacked or returned it, or closed the
@@ -33,11 +37,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 from sqlalchemy import (
@@ -134,6 +140,31 @@ class Publisher(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One row as a publisher sends it."""
+
+    routing_key: str
+    body: dict[str, Any]
+    message_id: str
+    headers: dict[str, str]
+
+
+@runtime_checkable
+class WindowPublisher(Publisher, Protocol):
+    """A publisher that sends a batch without waiting between messages, then awaits the answers."""
+
+    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+        """Sends ``messages`` in order, then returns each one's outcome, in the same order.
+
+        None: confirmed. :class:`PublishRefusedError`: the destination refused
+        that message. Any other exception: it could not be confirmed (not
+        sent, connection lost, no answer in time). Never raises for a
+        message's failure; every message gets an outcome.
+        """
+        ...
+
+
 def outbox_table(metadata: MetaData) -> Table:
     """The ``outbox`` table in ``metadata.schema``; migrations create the same shape by hand."""
     return Table(
@@ -220,6 +251,31 @@ def _listener_dsn(engine: AsyncEngine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _parks(row: Any, error: Exception) -> bool:
+    """Whether ``error`` is the refusal that parks ``row``."""
+    return isinstance(error, PublishRefusedError) and row.refusals + 1 >= PARK_AFTER_REFUSALS
+
+
+class _NotSentError(Exception):
+    """The outcome of a row behind a failure when publishing one at a time."""
+
+
+_NOT_SENT = _NotSentError("not sent: a row before it failed")
+
+
+@contextlib.contextmanager
+def _producer_span(message: OutgoingMessage) -> Iterator[None]:
+    # Pushes' keys end in a user id ("notifications:<id>"): a span name
+    # must name the kind of destination, not the recipient.
+    destination = message.routing_key.split(":", 1)[0]
+    with tracing.producer_span(
+        f"publish {destination}",
+        message.headers,
+        {"messaging.destination.name": destination, "messaging.message.id": message.message_id},
+    ):
+        yield
+
+
 class OutboxRelay:
     """Publishes the pending rows of one schema's outbox; run one per service replica.
 
@@ -283,10 +339,14 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publishes up to ``batch_size`` pending rows in ``id`` order; returns how many.
 
-        Returns 0 at once when another relay holds the schema's lock. When a
-        publish fails, the rows confirmed before it are still marked published,
-        the failing row records the error, and the error is raised. A refusal
-        that parks its row does not end the batch: the rows after it go on.
+        Returns 0 at once when another relay holds the schema's lock. The rows
+        go out as one window when the publisher has one. When a publish fails,
+        the rows confirmed before it are still marked published, the failing
+        row records the error, and the error is raised; the rows after it stay
+        pending even if they were sent and confirmed, so nothing overtakes it
+        (at least once: they are sent again, and consumers deduplicate). A
+        refusal that parks its row does not end the batch: the rows after it
+        count as they were answered.
         """
         t = self.table.c
         published: list[int] = []
@@ -318,27 +378,22 @@ class OutboxRelay:
                     .with_for_update()
                 )
             ).all()
-            for row in rows:
-                try:
-                    await self._publish(row.event_id, row.routing_key, row.body, row.headers)
-                except PublishRefusedError as exc:
-                    if row.refusals + 1 >= PARK_AFTER_REFUSALS:
-                        parked.append((row.id, repr(exc)[:_LAST_ERROR_MAX]))
-                        log.error(
-                            "event %s (%s) refused %d times; parked: %r",
-                            row.event_id,
-                            row.routing_key,
-                            row.refusals + 1,
-                            exc,
-                        )
-                        continue
-                    failure = (row.id, exc)
-                    break
-                except Exception as exc:  # noqa: BLE001 - any failure ends the batch at this row
-                    failure = (row.id, exc)
-                    break
-                published.append(row.id)
-                created.append(row.created_at)
+            outcomes = await self._publish_rows(rows) if rows else []
+            for row, error in zip(rows, outcomes, strict=True):
+                if error is None:
+                    published.append(row.id)
+                    created.append(row.created_at)
+                    continue
+                if _parks(row, error):
+                    # Set aside: the rows behind it count as they were answered.
+                    parked.append((row.id, repr(error)[:_LAST_ERROR_MAX]))
+                    self._log_failure(row, error, parked=True)
+                    continue
+                # Nothing after the first failure counts, whatever its answer:
+                # those rows go out again behind it, so none overtakes it.
+                failure = (row.id, error)
+                self._log_failure(row, error, parked=False)
+                break
             if published:
                 await conn.execute(
                     update(self.table)
@@ -421,30 +476,90 @@ class OutboxRelay:
             )
         return int(result.rowcount)
 
-    async def _publish(
-        self, event_id: Any, routing_key: str, body: dict[str, Any], headers: Mapping[str, Any]
-    ) -> None:
-        message_headers = {str(k): str(v) for k, v in headers.items()}
+    async def _publish_rows(self, rows: Sequence[Any]) -> list[Exception | None]:
+        """Publishes ``rows`` in order; each one's outcome, as :meth:`WindowPublisher.publish_many`.
+
+        One window when the publisher has one; else one at a time, stopping at
+        the first failure but for a refusal that parks its row, as a window's
+        outcomes are read. Every row gets an outcome.
+        """
+        messages = [
+            OutgoingMessage(
+                routing_key=row.routing_key,
+                body=row.body,
+                message_id=str(row.event_id),
+                # Written by add_event as text already; str() for rows written otherwise.
+                headers={str(k): str(v) for k, v in row.headers.items()},
+            )
+            for row in rows
+        ]
+        if not tracing.enabled():
+            return await self._publish_messages(rows, messages)
+        # A span per row, from its send to its answer; each puts itself in its
+        # row's headers, so the consumer's span continues it.
+        spans = [_producer_span(message) for message in messages]
+        for span in spans:
+            span.__enter__()
+        outcomes: list[Exception | None] = []
+        try:
+            outcomes = await self._publish_messages(rows, messages)
+        finally:
+            # Closed last opened first, as the context each one made current requires.
+            for span, outcome in reversed(list(itertools.zip_longest(spans, outcomes))):
+                if isinstance(outcome, Exception) and outcome is not _NOT_SENT:
+                    with contextlib.suppress(Exception):
+                        span.__exit__(type(outcome), outcome, outcome.__traceback__)
+                else:
+                    span.__exit__(None, None, None)
+        return outcomes
+
+    async def _publish_messages(
+        self, rows: Sequence[Any], messages: Sequence[OutgoingMessage]
+    ) -> list[Exception | None]:
+        if isinstance(self.publisher, WindowPublisher):
+            return await self.publisher.publish_many(messages)
+        return await self._one_at_a_time(rows, messages)
+
+    async def _one_at_a_time(
+        self, rows: Sequence[Any], messages: Sequence[OutgoingMessage]
+    ) -> list[Exception | None]:
+        outcomes: list[Exception | None] = []
+        for row, message in zip(rows, messages, strict=True):
+            try:
+                await self.publisher.publish(
+                    message.routing_key,
+                    message.body,
+                    message_id=message.message_id,
+                    headers=message.headers,
+                )
+            except Exception as exc:  # noqa: BLE001 - an outcome, read by relay_once
+                outcomes.append(exc)
+                if not _parks(row, exc):
+                    break
+            else:
+                outcomes.append(None)
+        # Not attempted: never read, since relay_once stops at the failure before.
+        outcomes.extend([_NOT_SENT] * (len(messages) - len(outcomes)))
+        return outcomes
+
+    def _log_failure(self, row: Any, error: Exception, *, parked: bool) -> None:
+        OUTBOX_FAILURES.labels(self._label).inc()
         # Log lines about this event carry the correlation id of the request
         # that caused it, like everything else that request touched.
-        token = correlation.correlation_id.set(message_headers.get(CORRELATION_HEADER))
-        # Pushes' keys end in a user id ("notifications:<id>"): a span name
-        # must name the kind of destination, not the recipient.
-        destination = routing_key.split(":", 1)[0]
+        token = correlation.correlation_id.set(row.headers.get(CORRELATION_HEADER))
         try:
-            with tracing.producer_span(
-                f"publish {destination}",
-                message_headers,
-                {"messaging.destination.name": destination, "messaging.message.id": str(event_id)},
-            ):
-                await self.publisher.publish(
-                    routing_key, body, message_id=str(event_id), headers=message_headers
+            if parked:
+                log.error(
+                    "event %s (%s) refused %d times; parked: %r",
+                    row.event_id,
+                    row.routing_key,
+                    row.refusals + 1,
+                    error,
                 )
-            log.debug("published event %s (%s)", event_id, routing_key)
-        except Exception as exc:
-            OUTBOX_FAILURES.labels(self._label).inc()
-            log.warning("publishing event %s (%s) failed: %r", event_id, routing_key, exc)
-            raise
+            else:
+                log.warning(
+                    "publishing event %s (%s) failed: %r", row.event_id, row.routing_key, error
+                )
         finally:
             correlation.correlation_id.reset(token)
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ClusterError, ReadOnlyError, ResponseError, TryAgainError
 
-from wishlist_shared.outbox import PublishRefusedError
+from wishlist_shared.outbox import OutgoingMessage, PublishRefusedError
 
 
 class PushRefusedError(PublishRefusedError):
@@ -42,7 +43,7 @@ def channel(redis_prefix: str, user_id: uuid.UUID) -> str:
 
 
 class RedisPushPublisher:
-    """The outbox relay's publisher for pushes: one ``PUBLISH`` per row."""
+    """The outbox relay's publisher for pushes: a batch's ``PUBLISH`` commands in one pipeline."""
 
     def __init__(self, redis: Redis, redis_prefix: str) -> None:
         self.redis = redis
@@ -59,10 +60,46 @@ class RedisPushPublisher:
         # Pub/sub keeps nothing: nobody listening means no socket is open, and
         # a socket that opens later replays from REST with ?after=.
         try:
-            await self.redis.publish(
-                f"{self.redis_prefix}{routing_key}", json.dumps(body, separators=(",", ":"))
-            )
-        except (ClusterError, ReadOnlyError, TryAgainError):
-            raise  # error replies of a failover in progress: Redis's state, not the push's
+            await self.redis.publish(f"{self.redis_prefix}{routing_key}", _encode(body))
         except ResponseError as exc:
-            raise PushRefusedError(f"{routing_key} {message_id}: {exc!r}") from exc
+            refusal = _refusal(routing_key, message_id, exc)
+            if refusal is exc:
+                raise
+            raise refusal from exc
+
+    async def publish_many(self, messages: Sequence[OutgoingMessage]) -> list[Exception | None]:
+        """One round trip for the batch: its ``PUBLISH`` commands pipelined, in order.
+
+        Each push's outcome, in order: None once Redis answered it, a
+        :class:`PushRefusedError` for its own error reply; the same exception
+        for all when the connection failed (none of them known to be sent).
+        """
+        if not messages:
+            return []
+        # No MULTI: one push refused must not take the others with it.
+        pipeline = self.redis.pipeline(transaction=False)
+        for message in messages:
+            pipeline.publish(f"{self.redis_prefix}{message.routing_key}", _encode(message.body))
+        try:
+            replies = await pipeline.execute(raise_on_error=False)
+        except Exception as exc:  # noqa: BLE001 - every push's outcome: not known to be sent
+            return [exc] * len(messages)
+        return [
+            _refusal(message.routing_key, message.message_id, reply)
+            if isinstance(reply, ResponseError)
+            else None
+            for message, reply in zip(messages, replies, strict=True)
+        ]
+
+
+def _encode(body: dict[str, Any]) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _refusal(routing_key: str, message_id: str, error: ResponseError) -> Exception:
+    """What an error reply to a push's ``PUBLISH`` stands for."""
+    if isinstance(error, ClusterError | ReadOnlyError | TryAgainError):
+        return error  # error replies of a failover in progress: Redis's state, not the push's
+    refusal = PushRefusedError(f"{routing_key} {message_id}: {error!r}")
+    refusal.__cause__ = error
+    return refusal
