@@ -10,6 +10,7 @@ the same run, interleaved with the figure, and the ratio is what is judged.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import platform
 import re
@@ -155,7 +156,9 @@ async def interleaved(
     for _ in range(times):
         a.append(await first())
         b.append(await second())
-    return Spread.of(a), Spread.of(b), Spread.of([x / y for x, y in zip(a, b, strict=True)])
+    # A baseline that did nothing (a quick run on a busy machine) has no ratio, not a crash.
+    ratios = [x / y if y else math.nan for x, y in zip(a, b, strict=True)]
+    return Spread.of(a), Spread.of(b), Spread.of(ratios)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ async def wrk(
     headers: dict[str, str] | None = None,
     method: str = "GET",
     body: str | None = None,
+    bodies: Sequence[str] = (),
     threads: int = 1,
 ) -> WrkRun:
     """wrk (C, one thread by default: the load generator must not starve the
@@ -192,15 +196,26 @@ async def wrk(
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     script: Path | None = None
-    if method != "GET" or body is not None:
+    if method != "GET" or body is not None or bodies:
         handle, name = tempfile.mkstemp(prefix="wrk-", suffix=".lua")
         os.close(handle)
         script = Path(name)
-        script.write_text(
+        lua = (
             f'wrk.method = "{method}"\n'
             f"wrk.body = {lua_string(body or '')}\n"
             'wrk.headers["Content-Type"] = "application/json"\n'
         )
+        if bodies:
+            # One body after another, round robin: many accounts, not one.
+            lua += (
+                "local bodies = {" + ", ".join(lua_string(b) for b in bodies) + "}\n"
+                "local n = 0\n"
+                "request = function()\n"
+                "  n = n + 1\n"
+                "  return wrk.format(nil, nil, nil, bodies[(n % #bodies) + 1])\n"
+                "end\n"
+            )
+        script.write_text(lua)
         command += ["-s", str(script)]
     command.append(url)
     try:

@@ -32,6 +32,8 @@ from matplotlib.figure import Figure as Chart
 from realtime import Seeder, SocketClients, mint_tokens, percentile
 
 VIEWERS = 1_000
+TARGET_MS = 200.0
+"""Issue 18: from the 201 to the last of 1,000 sockets."""
 
 
 @scenario("fan-out", "Fan-out to 1,000 viewers")
@@ -93,7 +95,15 @@ async def fan_out(bench: Bench) -> Result:
         " transaction) and the latest `published_at` of their pushes (when the push relay"
         " took the last batch).",
         [
-            Figure(f"201 to the last of {viewers} sockets", last_s, "ms", digits=0),
+            Figure(
+                f"201 to the last of {viewers} sockets",
+                last_s,
+                "ms",
+                digits=0,
+                # The issue's target is for 1,000 viewers: a quick run has fewer.
+                target="" if bench.quick else f"< {TARGET_MS:.0f} ms",
+                met=None if bench.quick else last_s.median < TARGET_MS,
+            ),
             Figure("201 to the median socket (p50)", median_s, "ms", digits=0),
             Figure("201 to the notifier's transaction start", transaction_s, "ms", digits=0),
             Figure("201 to the push relay's first batch", first_s, "ms", digits=0),
@@ -101,20 +111,23 @@ async def fan_out(bench: Bench) -> Result:
         ],
         plots,
         findings=(
-            f"The last of {viewers} viewers had the item {last_s.median:.0f} ms after the 201,"
-            f" the median one after {median_s.median:.0f} ms. The event reached the notifier"
-            f" quickly: its transaction began {transaction_s.median:.0f} ms after the 201"
-            " (wishlists' outbox relay, RabbitMQ, the notifier's consumer). That one"
-            f" transaction, writing {viewers} notifications and {viewers} pushes row by row"
-            " (two INSERTs, two round trips, per recipient) under the recipients' advisory"
-            f" locks ({viewers + 1} more round trips), took until about"
-            f" {first_s.median:.0f} ms, when the push relay took its first batch; the relay"
-            " then publishes to Redis one row at a time, 100 per batch, and took its last"
-            f" batch at {push_s.median:.0f} ms. Redis, the gateway's hub and the socket writes"
-            f" add little ({last_s.median - push_s.median:.0f} ms from the last batch to the"
-            " last socket). What would shorten it: one multi-row INSERT each for the"
-            " notifications and the pushes, one advisory-lock statement for all recipients,"
-            " and a relay that pipelines a batch's PUBLISHes in one round trip."
+            f"The last of {viewers} viewers had the item {last_s.median:.0f} ms after the 201"
+            f" (target < {TARGET_MS:.0f} ms: "
+            + (
+                "met"
+                if last_s.median < TARGET_MS
+                else f"missed by {last_s.median - TARGET_MS:.0f} ms"
+            )
+            + f"), the median one after {median_s.median:.0f} ms. Profile of the path, from the"
+            f" rows of this run: the notifier's transaction began {transaction_s.median:.0f} ms"
+            " after the 201 (wishlists' outbox relay, RabbitMQ, the notifier's consumer); the"
+            f" push relay took its first batch at {first_s.median:.0f} ms, so the notifier's"
+            f" writing for {viewers} recipients (notifications, pushes, locks) and committing"
+            f" took about {first_s.median - transaction_s.median:.0f} ms; the"
+            f" relay took its last batch at {push_s.median:.0f} ms"
+            f" ({push_s.median - first_s.median:.0f} ms of batches to Redis); Redis, the"
+            " gateway's hub and the socket writes took"
+            f" {last_s.median - push_s.median:.0f} ms from the last batch to the last socket."
         ),
     )
 
