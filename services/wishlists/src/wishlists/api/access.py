@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +20,13 @@ class Reached:
     role: Role
 
 
-async def reach(db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID) -> Reached:
-    """The list and the caller's role on it; :class:`WishlistNotFound` if they have none."""
-    seen = await wishlist_rows.sighting(db, wishlist_id, caller)
+async def reach(db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID, *also: Any) -> Reached:
+    """The list and the caller's role on it; :class:`WishlistNotFound` if they have none.
+
+    ``also``: expressions to run in the same statement, only if the list is
+    found (a lock the route takes next anyway): one round trip fewer.
+    """
+    seen = await wishlist_rows.sighting(db, wishlist_id, caller, *also)
     if seen is None:
         raise WishlistNotFound()
     role = role_of(caller, seen.wishlist.owner_id, is_viewer=seen.is_viewer)

@@ -320,7 +320,18 @@ class WishlistDetailOut(WishlistOut):
 
     @classmethod
     def of_views(cls, w: Wishlist, views: Sequence[ItemView]) -> Self:
-        return cls(**WishlistOut.of(w).model_dump(), items=[item_out(view) for view in views])
+        return cls(
+            id=w.id,
+            owner_id=w.owner_id,
+            owner_display_name=w.owner_display_name,
+            title=w.title,
+            description=w.description,
+            occasion_date=w.occasion_date,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+            revealed_at=w.revealed_at,
+            items=[item_out(view) for view in views],
+        )
 
 
 # --- shares and links -----------------------------------------------------------

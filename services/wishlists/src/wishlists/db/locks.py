@@ -9,18 +9,29 @@ on any row and ends with the transaction, so a crash can never leave it held.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def _locking(key: str) -> Any:
+    return func.pg_advisory_xact_lock(func.hashtextextended(key, 0))
+
+
 async def _lock(session: AsyncSession, key: str) -> None:
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    await session.execute(select(_locking(key)))
+
+
+def item_reservations(item_id: uuid.UUID) -> Any:
+    """:func:`lock_item_reservations` as a column of another query, which takes the lock
+    as it runs; statements after that one see every reservation committed before it."""
+    return _locking(f"wishlists.item:{item_id}").label("item_locked")
 
 
 async def lock_item_reservations(session: AsyncSession, item_id: uuid.UUID) -> None:
     """Serialises reservations of one item: the check "enough left" and the insert act as one."""
-    await _lock(session, f"wishlists.item:{item_id}")
+    await session.execute(select(item_reservations(item_id)))
 
 
 async def lock_owner(session: AsyncSession, owner_id: uuid.UUID) -> None:

@@ -94,20 +94,26 @@ async def count_owned(session: AsyncSession, owner_id: uuid.UUID) -> int:
     return int(await session.scalar(select(func.count()).where(W.owner_id == owner_id)) or 0)
 
 
-def sighting_query(wishlist_id: uuid.UUID, caller: uuid.UUID) -> Query:
+def sighting_query(wishlist_id: uuid.UUID, caller: uuid.UUID, *also: Any) -> Query:
+    """The list with the caller's viewer flag; ``also``: more columns, evaluated only if
+    the caller can reach the list (row-level security leaves no row otherwise)."""
     is_viewer = exists().where(ShareRecord.wishlist_id == W.id, ShareRecord.viewer_id == caller)
     return (
-        select(*columns(), is_viewer.label("is_viewer"))
+        select(*columns(), is_viewer.label("is_viewer"), *also)
         .outerjoin(UserRecord, UserRecord.id == W.owner_id)
         .where(W.id == wishlist_id)
     )
 
 
 async def sighting(
-    session: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID
+    session: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID, *also: Any
 ) -> Sighting | None:
-    """The list if the caller can reach it at all (row-level security filters the rest)."""
-    row = (await session.execute(sighting_query(wishlist_id, caller))).one_or_none()
+    """The list if the caller can reach it at all (row-level security filters the rest).
+
+    ``also``: expressions run in the same statement once the list is found,
+    such as taking a lock (see :func:`wishlists.db.locks.item_reservations`).
+    """
+    row = (await session.execute(sighting_query(wishlist_id, caller, *also))).one_or_none()
     if row is None:
         return None
     return Sighting(to_wishlist(row), bool(row.is_viewer))

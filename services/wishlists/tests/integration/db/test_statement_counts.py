@@ -7,6 +7,7 @@ would make the big list cost more.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wishlist_shared.jwt import AccessClaims
 from wishlists.api.routes import reservations, shares, wishlists
+from wishlists.api.schemas import ReservationCreate
 from wishlists.domain.pagination import PageRequest
 
 if TYPE_CHECKING:
@@ -82,13 +84,13 @@ async def test_a_list_reads_in_the_same_statements_however_big(
             sessions,
             lambda s, u=user, w=wishlist_id: wishlists.read_wishlist(w, claims_of(u), s),
         )
-        assert len(detail.items) == size
+        assert len(json.loads(detail.body)["items"]) == size
         # Scope, list with role, items, and for a viewer the tallies.
         assert counted == (4 if user in (small_viewer, big_viewer) else 3), counted
     big_detail = await _statements(
         engine, sessions, lambda s: wishlists.read_wishlist(big, claims_of(big_viewer), s)
     )
-    assert {i.reserved_quantity for i in big_detail[1].items} == {5}
+    assert {i["reserved_quantity"] for i in json.loads(big_detail[1].body)["items"]} == {5}
 
 
 async def test_pages_read_in_the_same_statements_however_full(
@@ -122,3 +124,30 @@ async def test_pages_read_in_the_same_statements_however_full(
     )
     assert len(shares_page.items) == 3
     assert shares_cost == 3
+
+
+async def test_a_reservation_costs_ten_statements_however_many_viewers(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], seed: Seed
+) -> None:
+    owner = await seed.user("Olga")
+    wishlist = await seed.wishlist(owner)
+    viewers = [await seed.user(f"V{n}") for n in range(5)]
+    for viewer in viewers:
+        await seed.share(wishlist, owner, viewer)
+    item = await seed.item(wishlist, owner, quantity=99)
+    await seed.reservation(item, wishlist, viewers[1], quantity=2)
+
+    counted, made = await _statements(
+        engine,
+        sessions,
+        lambda s: reservations.reserve(
+            wishlist, item, ReservationCreate(quantity=3), claims_of(viewers[0]), s
+        ),
+    )
+    assert made.quantity == 3
+    assert made.item_id == made.item.id == item
+    assert made.wishlist_id == wishlist
+    # Scope; the list with the caller's role and the item's lock; the item;
+    # what is reserved and whether by the caller; the insert; the other viewers
+    # (elevated: set, read, reset); the outbox row and its NOTIFY.
+    assert counted == 10, counted

@@ -76,18 +76,20 @@ async def reserve(
     """
     me = claims.subject
     async with scope.for_user(db, me):
-        reached = await reach(db, wishlist_id, me)
+        # The item's lock is taken with the list's sighting (only if the caller
+        # reaches the list), before the item is read: an item deleted meanwhile
+        # is not found, and the reservations counted next are all there are.
+        reached = await reach(db, wishlist_id, me, locks.item_reservations(item_id))
         require_viewer(reached.role)
-        # Locked before the item is read: an item deleted meanwhile is not found.
-        await locks.lock_item_reservations(db, item_id)
         item = await item_rows.get(db, wishlist_id, item_id)
         if item is None:
             raise ItemNotFound()
         if item.received_at is not None:
             raise ItemReceived()
-        if await reservation_rows.entry_on_item(db, item_id, me) is not None:
+        standing = await reservation_rows.standing_on(db, item_id, me)
+        if standing.mine:
             raise AlreadyReserved()
-        reserved = await reservation_rows.reserved_on(db, item_id)
+        reserved = standing.reserved
         check_fits(item.quantity, reserved, body.quantity)
         try:
             created = await reservation_rows.add(
@@ -105,9 +107,9 @@ async def reserve(
             viewers=await _other_viewers(db, wishlist_id),
             reserver_id=me,
         )
-        entry = await reservation_rows.entry(db, created.id, me)
-    assert entry is not None  # just inserted, by a viewer
-    return _out(entry)
+    # All read in this transaction already: the caller is a viewer, the item
+    # was read under its lock, the reservation is the row just inserted.
+    return _out(ShoppingEntry(created, item, reached.wishlist))
 
 
 @items_router.delete(
@@ -119,10 +121,9 @@ async def cancel_mine(
     """Cancels the caller's reservation of the item; the other viewers are told."""
     me = claims.subject
     async with scope.for_user(db, me):
-        reached = await reach(db, wishlist_id, me)
+        # Locked with the sighting, before the item is read: see reserve.
+        reached = await reach(db, wishlist_id, me, locks.item_reservations(item_id))
         require_viewer(reached.role)
-        # Locked before the item is read: an item deleted meanwhile is not found.
-        await locks.lock_item_reservations(db, item_id)
         item = await item_rows.get(db, wishlist_id, item_id)
         if item is None:
             raise ItemNotFound()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from wishlists.api.access import hold, reach
 from wishlists.api.deps import Claims, DbSession, PageParams
+from wishlists.api.responses import JsonModelResponse
 from wishlists.api.routes import WISHLISTS
 from wishlists.api.schemas import (
     WishlistCreate,
@@ -66,8 +67,8 @@ async def list_shared_with_me(claims: Claims, db: DbSession, page: PageParams) -
     )
 
 
-@router.get("/{wishlist_id}")
-async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, db: DbSession) -> WishlistDetailOut:
+@router.get("/{wishlist_id}", response_model=WishlistDetailOut)
+async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, db: DbSession) -> Response:
     """The list with its items (received ones are in its archive); viewers also see how
     much of each is reserved, and the suggestions (the owner only once revealed)."""
     async with scope.for_user(db, claims.subject):
@@ -81,9 +82,12 @@ async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, db: DbSession) -
             else {}
         )
     audience = audience_of(reached.role)
-    return WishlistDetailOut.of_views(
+    detail = WishlistDetailOut.of_views(
         reached.wishlist, [disclose(item, audience, tallies.get(item.id)) for item in items]
     )
+    # Built and checked just above: serialised once, straight to bytes, not
+    # validated again and re-encoded as FastAPI does with a returned model.
+    return JsonModelResponse(detail)
 
 
 @router.patch("/{wishlist_id}")
