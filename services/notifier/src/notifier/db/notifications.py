@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Select, bindparam, func, literal_column, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.db.tables import deleted_users, notifications, outbox
@@ -18,6 +18,11 @@ from notifier.events.push import push_key
 from wishlist_shared.outbox import CORRELATION_HEADER, PENDING, notify_channel
 
 n = notifications.c
+
+_NO_USER = uuid.UUID(int=0)
+# What push_key() puts before a user's id, for the database to build the keys
+# of a whole fan-out (a unit test holds the two to the same keys).
+PUSH_KEY_PREFIX = push_key(_NO_USER).removesuffix(str(_NO_USER))
 
 
 def _notification(
@@ -44,66 +49,81 @@ async def deleted_among(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
     return set(rows)
 
 
-async def lock_users(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> None:
-    """Holds each user's lock until the transaction ends, taken in sorted order (no deadlock).
-
-    Everything that writes a user's notifications takes it first: two events
-    for one recipient then commit in the order of their ``seq`` (so a client
-    that has seen one has seen everything before it, and "after" never skips
-    a late commit), and an erasure cannot interleave with a notification being
-    written for (or naming) the user it erases.
-    """
-    for user_id in sorted(set(user_ids)):
-        await session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtextextended(f"notifier:{user_id}", 0)))
-        )
+_CREATE = f"""
+WITH created AS (
+    INSERT INTO {notifications.fullname}
+        (id, event_id, recipient_id, kind, owner_id, data, created_at)
+    SELECT gen_random_uuid(), :event_id, recipient_id, :kind, :owner_id, :data, :created_at
+    FROM unnest(:recipients) WITH ORDINALITY AS planned (recipient_id, position)
+    ORDER BY position
+    -- The inbox already makes a redelivery skip; this makes it so even for
+    -- a handler that forgot to claim.
+    ON CONFLICT ON CONSTRAINT uq_notifications_event_recipient DO NOTHING
+    RETURNING id, recipient_id, seq
+), pushed AS (
+    INSERT INTO {outbox.fullname} (event_id, routing_key, body, headers)
+    SELECT id, :key_prefix || recipient_id::text,
+           jsonb_set(:body, '{{notification,id}}', to_jsonb(id::text)), :headers
+    FROM created
+    ORDER BY seq
+)
+-- Wakes the push relay at commit: PostgreSQL sends one NOTIFY of a channel
+-- and payload however often a transaction asks for it.
+SELECT id, recipient_id, pg_notify(:channel, '') FROM created ORDER BY seq
+"""  # noqa: S608 - the table names are ours, every value is bound
 
 
 async def create(
-    session: AsyncSession, event_id: uuid.UUID, planned: Planned, correlation_id: str
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    planned: Planned,
+    correlation_id: str,
+    created_at: datetime,
 ) -> list[tuple[uuid.UUID, Notification]]:
     """Saves one notification per recipient not notified of ``event_id`` yet, and their pushes.
 
-    Returns (recipient, notification) of each one saved.
+    Returns (recipient, notification) of each one saved. One statement
+    whatever the number of recipients: the notifications, a push each (the
+    REST shape, its ``id`` filled in by the database), and the relay's wake-up.
 
     Call inside the transaction that claimed the event, holding
-    :func:`lock_users` for the recipients and the owner.
+    :func:`notifier.db.locks.lock_users` for the recipients and the owner;
+    ``created_at`` is the transaction's ``now()``
+    (:func:`notifier.db.locks.claim_locking` returns it).
     """
-    created: list[tuple[uuid.UUID, Notification]] = []
-    for recipient in planned.recipients:
-        row = (
-            await session.execute(
-                insert(notifications)
-                .values(
-                    id=uuid.uuid4(),
-                    event_id=event_id,
-                    recipient_id=recipient,
-                    kind=planned.kind,
-                    owner_id=planned.owner_id,
-                    data=planned.data,
-                )
-                # The inbox already makes a redelivery skip; this makes it so
-                # even for a handler that forgot to claim.
-                .on_conflict_do_nothing(constraint="uq_notifications_event_recipient")
-                .returning(n.id, n.kind, n.created_at, n.read_at, n.data)
-            )
-        ).first()
-        if row is None:
-            continue
-        notification = _notification(*row)
-        await session.execute(
-            outbox.insert().values(
-                event_id=notification.id,
-                routing_key=push_key(recipient),
-                body=notification.message(),
-                headers={CORRELATION_HEADER: correlation_id},
-            )
-        )
-        created.append((recipient, notification))
-    if created:
-        # Wakes the push relay at commit (one wake-up per transaction).
-        await session.execute(select(func.pg_notify(notify_channel(outbox), "")))
-    return created
+    if not planned.recipients:
+        return []
+    # Every notification of the event is this one but for its id.
+    template = Notification(
+        id=_NO_USER, kind=planned.kind, created_at=created_at, read=False, data=planned.data
+    )
+    statement = text(_CREATE).bindparams(
+        bindparam("event_id", type_=UUID(as_uuid=True)),
+        bindparam("owner_id", type_=UUID(as_uuid=True)),
+        bindparam("recipients", type_=ARRAY(UUID(as_uuid=True))),
+        bindparam("data", type_=JSONB),
+        bindparam("body", type_=JSONB),
+        bindparam("headers", type_=JSONB),
+        bindparam("created_at", type_=DateTime(timezone=True)),
+    )
+    rows = await session.execute(
+        statement,
+        {
+            "event_id": event_id,
+            "kind": planned.kind,
+            "owner_id": planned.owner_id,
+            "data": planned.data,
+            "created_at": created_at,
+            "recipients": list(planned.recipients),
+            "key_prefix": PUSH_KEY_PREFIX,
+            "body": template.message(),
+            "headers": {CORRELATION_HEADER: correlation_id},
+            "channel": notify_channel(outbox),
+        },
+    )
+    return [
+        (recipient, template.model_copy(update={"id": id_})) for id_, recipient, _ in rows.all()
+    ]
 
 
 async def seq_of(

@@ -27,6 +27,7 @@ from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifier.db import emails as email_rows
+from notifier.db import locks
 from notifier.db import notifications as notification_rows
 from notifier.db.tables import inbox
 from notifier.domain import emails as texts
@@ -63,6 +64,16 @@ log = logging.getLogger(__name__)
 P = TypeVar("P", bound=EventPayload)
 
 
+def _skipped(envelope: Envelope[Any], purpose: str) -> None:
+    log.info(
+        "event %s (%s) already handled by %s.%s; skipped",
+        envelope.id,
+        envelope.type,
+        SERVICE,
+        purpose,
+    )
+
+
 class Consumers:
     def __init__(
         self,
@@ -77,27 +88,28 @@ class Consumers:
         self.emails_queued = emails_queued
 
     async def _claim(self, session: AsyncSession, purpose: str, envelope: Envelope[Any]) -> bool:
-        consumer = f"{SERVICE}.{purpose}"
-        if await claim(session, inbox, consumer, envelope.id):
+        if await claim(session, inbox, f"{SERVICE}.{purpose}", envelope.id):
             return True
-        log.info(
-            "event %s (%s) already handled by %s; skipped", envelope.id, envelope.type, consumer
-        )
+        _skipped(envelope, purpose)
         return False
 
     async def notify(self, purpose: str, envelope: Envelope[Any], planned: Planned) -> None:
         async with self.sessions() as session, session.begin():
-            if not await self._claim(session, purpose, envelope):
-                return
-            # Before looking for deleted users: an erasure of any of them
-            # either committed already (seen below) or waits for this commit.
             concerned = [*planned.recipients, *planned.named]
-            await notification_rows.lock_users(session, concerned)
+            # The locks before looking for deleted users: an erasure of any of
+            # them either committed already (seen by the next statement, which
+            # therefore cannot be this one) or waits for this commit.
+            began = await locks.claim_locking(
+                session, inbox, f"{SERVICE}.{purpose}", envelope.id, concerned
+            )
+            if began is None:
+                _skipped(envelope, purpose)
+                return
             gone = await notification_rows.deleted_among(session, concerned)
             if gone:
                 planned = rules.without_names_of(planned, gone)
             created = await notification_rows.create(
-                session, envelope.id, planned, envelope.correlation_id
+                session, envelope.id, planned, envelope.correlation_id, began
             )
             mailed = await self._mail(session, envelope.id, planned, created) if self.mail else 0
         log.info("event %s: %d %s notifications", envelope.id, len(created), planned.kind)
@@ -146,7 +158,7 @@ class Consumers:
             if not await self._claim(session, "user_deleted", envelope):
                 return
             # Serialises with a notification or a user event for them in flight.
-            await notification_rows.lock_users(session, [user_id])
+            await locks.lock_users(session, [user_id])
             removed = await notification_rows.forget_user(session, user_id)
             emails = await email_rows.forget_user(session, user_id)
         log.info("erased user %s: %d notifications, %d emails", user_id, removed, emails)
@@ -159,7 +171,7 @@ class Consumers:
         async with self.sessions() as session, session.begin():
             if not await self._claim(session, purpose, envelope):
                 return
-            await notification_rows.lock_users(session, [user.user_id])
+            await locks.lock_users(session, [user.user_id])
             if await notification_rows.deleted_among(session, [user.user_id]):
                 log.info("event %s is about deleted user %s; ignored", envelope.id, user.user_id)
                 return
@@ -186,7 +198,7 @@ class Consumers:
             if reset.expires_at <= now:
                 log.info("event %s: password reset expired before it was handled", envelope.id)
                 return
-            await notification_rows.lock_users(session, [reset.user_id])
+            await locks.lock_users(session, [reset.user_id])
             if await notification_rows.deleted_among(session, [reset.user_id]):
                 return
             queued = await email_rows.queue(
