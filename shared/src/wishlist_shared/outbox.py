@@ -65,7 +65,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from wishlist_shared import correlation, tracing
@@ -297,6 +297,8 @@ class OutboxRelay:
         self.engine = engine
         self.table = table
         self.publisher = publisher
+        # Checked once: a runtime protocol check is slow, the publisher fixed.
+        self._window = publisher if isinstance(publisher, WindowPublisher) else None
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.retention = retention
@@ -397,7 +399,8 @@ class OutboxRelay:
             if published:
                 await conn.execute(
                     update(self.table)
-                    .where(t.id.in_(published))
+                    # One array parameter, not one per row.
+                    .where(t.id == func.any(bindparam("published", published, ARRAY(BigInteger))))
                     .values(
                         state=PUBLISHED,
                         published_at=func.now(),
@@ -516,8 +519,8 @@ class OutboxRelay:
     async def _publish_messages(
         self, rows: Sequence[Any], messages: Sequence[OutgoingMessage]
     ) -> list[Exception | None]:
-        if isinstance(self.publisher, WindowPublisher):
-            return await self.publisher.publish_many(messages)
+        if self._window is not None:
+            return await self._window.publish_many(messages)
         return await self._one_at_a_time(rows, messages)
 
     async def _one_at_a_time(
