@@ -13,11 +13,12 @@ import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway.api import openapi, routing
@@ -26,11 +27,13 @@ from gateway.api.checkpoint import Checkpoint
 from gateway.api.deps import Gateway
 from gateway.api.proxy import Upstream
 from gateway.api.router import router
+from gateway.realtime import sockets
 from gateway.realtime.hub import Hub
 from gateway.realtime.tickets import Tickets
 from gateway.settings import Settings
 from wishlist_shared import redis_pool, tracing
 from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
+from wishlist_shared.correlation import CorrelationMiddleware
 from wishlist_shared.jwt import JWKSClient, TokenVerifier, VerifiedTokens
 from wishlist_shared.revocation import RevocationList
 from wishlist_shared.security import TokenChecker
@@ -151,6 +154,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for upstream in gateway.upstreams.values():
         tracing.instrument_httpx(upstream.client)
     app.include_router(router())
+    # Just inside the correlation id: see sockets.SocketsFirst.
+    correlation = next(
+        i for i, m in enumerate(app.user_middleware) if m.cls is cast(Any, CorrelationMiddleware)
+    )
+    app.user_middleware.insert(correlation + 1, Middleware(sockets.SocketsFirst))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

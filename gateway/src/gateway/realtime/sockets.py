@@ -8,12 +8,22 @@ One socket's life (:func:`relay`):
    check the revocation list once more: a logout announced before the hub
    listened is caught here;
 3. with ``?after=<id>``, replay from the notifier what came after that id,
-   oldest first, page by page, while live pushes wait in the socket's queue;
-4. go live: send what the queue holds, skipping ids already sent (the replay
-   overlaps the queue, and the notifier's push is at least once).
+   oldest first, page by page, while live pushes wait in the socket's pending
+   list;
+4. go live: send what is pending, skipping ids already sent (the replay
+   overlaps the pushes, and the notifier's push is at least once).
 
 The socket closes with 4401 when its token expires or is revoked, with 4008
-(resume) when its queue overflows or Redis is lost, and when the client goes.
+(resume) when its pending list overflows or Redis is lost, and when the client goes.
+
+An idle socket is one task (uvicorn's, running :func:`relay`) waiting for
+its client's next message, and no more: it is what a gateway holds by the
+thousand. The hub's pushes and the reasons to close reach that task by
+interrupting the wait (:meth:`Session.wake`, an :func:`asyncio.timeout` made
+to expire at once), so no task per socket waits on a queue. Only a replay
+runs in a second task, for as long as it lasts: the socket must notice its
+client leaving meanwhile (and then leave the replay's request to finish,
+see :mod:`gateway.api.uncancelled`).
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import json
 import logging
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -33,6 +43,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from redis.exceptions import RedisError
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from gateway.api import access, forwarded, uncancelled
@@ -87,35 +98,65 @@ class ReplayFailed(Exception):  # noqa: N818 - reads as the condition it reports
 
 
 class Session:
-    """One open socket: what the hub feeds it, and why it should close."""
+    """One open socket: what the hub feeds it, and why it should close.
+
+    Lean on purpose (one per idle socket): the pending pushes and the ids
+    already sent are made on first use.
+    """
+
+    __slots__ = ("_sent", "_wait", "_woken_by_pushes", "claims", "closing", "pending", "queue_size")
 
     def __init__(self, claims: AccessClaims, queue_size: int) -> None:
         self.claims = claims
-        self.queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(queue_size)
-        self.closing: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
-        self._sent: OrderedDict[str, None] = OrderedDict()
+        self.queue_size = queue_size
+        self.pending: deque[tuple[str, str]] | None = None
+        self.closing: tuple[int, str] | None = None
+        self._wait: asyncio.Timeout | None = None
+        self._woken_by_pushes = False
+        self._sent: OrderedDict[str, None] | None = None
 
     def deliver(self, notification_id: str, text: str) -> None:
-        if self.closing.done():
+        if self.closing is not None:
             return
-        try:
-            self.queue.put_nowait((notification_id, text))
-        except asyncio.QueueFull:
+        if self.pending is None:
+            self.pending = deque()
+        if len(self.pending) >= self.queue_size:
             NOTIFICATIONS_DROPPED.labels("slow_consumer").inc()
             self.close(RESUME, "too slow; resume with after=")
+            return
+        self.pending.append((notification_id, text))
+        if self._woken_by_pushes:
+            self.wake()
 
     def close(self, code: int, reason: str) -> None:
-        if not self.closing.done():
-            self.closing.set_result((code, reason))
+        if self.closing is None:
+            self.closing = (code, reason)
+            self.wake()
 
-    def first_time(self, notification_id: str) -> bool:
-        """True once per id (among the last few thousand): repeats are not sent."""
-        if notification_id in self._sent:
-            return False
-        self._sent[notification_id] = None
-        if len(self._sent) > _SEEN_IDS:
-            self._sent.popitem(last=False)
-        return True
+    def wake(self) -> None:
+        """Ends the socket task's current wait (see :func:`_feed`), if it is in one.
+
+        The task looks at ``closing`` and ``pending`` before it waits again.
+        """
+        wait = self._wait
+        if wait is not None and wait.when() is None:
+            wait.reschedule(asyncio.get_running_loop().time())
+
+    def waiting(self, wait: asyncio.Timeout | None, *, by_pushes: bool = False) -> None:
+        """The wait :meth:`wake` ends (None once it is over), and whether a push ends it too."""
+        self._wait, self._woken_by_pushes = wait, by_pushes
+
+    def sent_before(self, notification_id: str) -> bool:
+        """Whether the id was sent (among the last few thousand): repeats are not sent."""
+        return self._sent is not None and notification_id in self._sent
+
+    def sent(self, notification_id: str) -> None:
+        sent = self._sent
+        if sent is None:
+            sent = self._sent = OrderedDict()
+        sent[notification_id] = None
+        if len(sent) > _SEEN_IDS:
+            sent.popitem(last=False)
 
 
 def router() -> APIRouter:
@@ -160,21 +201,46 @@ def router() -> APIRouter:
             raise access.unavailable() from exc
         return Ticket(ticket=ticket, expires_in=TICKET_SECONDS)
 
-    @r.websocket(SOCKET_PATH)
-    async def relay(websocket: WebSocket) -> None:
-        gateway: Gateway = websocket.app.state.gateway
-        code, reason = await _open(websocket, gateway)
-        SOCKET_CLOSES.labels(str(code)).inc()
-        if websocket.client_state is WebSocketState.CONNECTING:
-            # Accepted only to say why it closes: a refused handshake is a
-            # bare 403 to a browser, a close code is not.
-            await websocket.accept()
-        with contextlib.suppress(Exception):
-            # A client that stopped reading cannot take a close frame either;
-            # the server's ping timeout ends such a connection.
-            await asyncio.wait_for(websocket.close(code, reason), _CLOSE_TIMEOUT_SECONDS)
-
     return r
+
+
+class SocketsFirst:
+    """ASGI middleware: ``/ws`` goes straight to its handler, everything else on to ``app``.
+
+    Placed just inside the correlation id (the socket's log lines and replay
+    requests carry it), ahead of what concerns HTTP requests alone (drain,
+    load shedding, metrics, which let a WebSocket through untouched) and of
+    the routers, exception handlers and dependency exit stack that the
+    socket does not use: every coroutine frame on the way stays alive for
+    the whole life of every socket, and an idle socket is mostly that.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "websocket"
+            and scope["path"] == scope.get("root_path", "") + SOCKET_PATH
+        ):
+            await relay(WebSocket(scope, receive, send))
+        else:
+            await self.app(scope, receive, send)
+
+
+async def relay(websocket: WebSocket) -> None:
+    """Serves one socket from handshake to close."""
+    gateway: Gateway = websocket.app.state.gateway
+    code, reason = await _open(websocket, gateway)
+    SOCKET_CLOSES.labels(str(code)).inc()
+    if websocket.client_state is WebSocketState.CONNECTING:
+        # Accepted only to say why it closes: a refused handshake is a
+        # bare 403 to a browser, a close code is not.
+        await websocket.accept()
+    with contextlib.suppress(Exception):
+        # A client that stopped reading cannot take a close frame either;
+        # the server's ping timeout ends such a connection.
+        await asyncio.wait_for(websocket.close(code, reason), _CLOSE_TIMEOUT_SECONDS)
 
 
 async def _open(websocket: WebSocket, gateway: Gateway) -> tuple[int, str]:
@@ -190,11 +256,15 @@ async def _open(websocket: WebSocket, gateway: Gateway) -> tuple[int, str]:
     if admitted is None:
         return UNAUTHORIZED, "unauthorized"
     claims, token = admitted
+    del admitted
     after_text = websocket.query_params.get("after")
     try:
         after = uuid.UUID(after_text) if after_text else None
     except ValueError:
         return BAD_REQUEST, "after is not a notification id"
+    if after is None:
+        # Needed for the replay alone: not kept by thousands of idle sockets.
+        token = ""
     return await _serve(websocket, gateway, claims, token, after)
 
 
@@ -234,65 +304,101 @@ async def _feed(
     token: str,
     after: uuid.UUID | None,
 ) -> tuple[int, str]:
-    """Replays, relays and watches for the reasons to close, until one comes."""
+    """Replays, relays and watches for the reasons to close, until one comes.
+
+    All in this one task: its frames are kept for as long as the socket is
+    open, so the loop is inline rather than in coroutines of its own.
+    """
     claims = session.claims
     expiry = asyncio.get_running_loop().call_later(
         max(0.0, claims.expires_at - time.time()), session.close, UNAUTHORIZED, "token expired"
     )
-    pump = asyncio.create_task(_pump(websocket, gateway, session, token, after))
-    listen = asyncio.create_task(_until_disconnect(websocket))
+    replay: asyncio.Task[None] | None = None
     try:
         # Joined first, checked second: a revocation is either already in the
         # list or announced to the hub, which now knows this socket.
         if await gateway.tokens.revocations.is_revoked(claims):
             return UNAUTHORIZED, "token revoked"
-        waits: set[asyncio.Future[Any]] = {pump, listen, session.closing}
-        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        if session.closing.done():
-            return session.closing.result()
-        if listen in done:
-            return 1000, "client left"
-        error = pump.exception()
-        if isinstance(error, ReplayFailed):
-            return error.code, error.reason
-        if error is not None:
-            log.warning("socket ended by an error: %r", error)
-        return TRY_AGAIN_LATER, "try again later"
+        if after is not None:
+            replay = asyncio.create_task(_send_replay(websocket, gateway, session, token, after))
+            replay.add_done_callback(lambda _: session.wake())
+        while True:
+            ended = session.closing or (_replay_ended(replay) if replay is not None else None)
+            if ended is not None:
+                return ended
+            live = replay is None or replay.done()
+            sending = live and bool(session.pending)
+            # A timeout with no deadline that Session.wake makes expire at
+            # once: asyncio's own way to interrupt this task's await from
+            # outside, told apart from a cancellation of the task itself.
+            wait = asyncio.timeout(None)
+            try:
+                async with wait:
+                    session.waiting(wait, by_pushes=live and not sending)
+                    # Clients have nothing to say; reading is how a goodbye is noticed.
+                    step = _send_pending(websocket, session) if sending else websocket.receive()
+                    try:
+                        message = await step
+                    finally:
+                        session.waiting(None)
+                if message is not None and message["type"] == "websocket.disconnect":
+                    return 1000, "client left"
+            except TimeoutError:
+                if not wait.expired():
+                    raise
+            except (WebSocketDisconnect, OSError):
+                return 1000, "client left"
     except RedisError as exc:
         log.warning("socket closed, Redis failed: %r", exc)
         return TRY_AGAIN_LATER, "try again later"
     finally:
         expiry.cancel()
-        for task in (pump, listen):
-            task.cancel()
-        await asyncio.gather(pump, listen, return_exceptions=True)
+        if replay is not None:
+            replay.cancel()
+            await asyncio.gather(replay, return_exceptions=True)
         # Leaving first: a slow client stops being fed before the close
         # frame waits behind what it has not read.
         await gateway.hub.leave(session)
 
 
-async def _pump(
-    websocket: WebSocket, gateway: Gateway, session: Session, token: str, after: uuid.UUID | None
-) -> None:
-    if after is not None:
-        async for notification in _replay(gateway, token, after):
-            notification_id = str(notification.get("id"))
-            if session.first_time(notification_id):
-                message = {"type": "notification", "notification": notification}
-                await websocket.send_text(json.dumps(message, separators=(",", ":")))
-                NOTIFICATIONS_SENT.labels("replay").inc()
-    while True:
-        notification_id, text = await session.queue.get()
-        if session.first_time(notification_id):
+def _replay_ended(replay: asyncio.Task[None]) -> tuple[int, str] | None:
+    """Why the socket closes after its replay; None while it runs or when it went well."""
+    if not replay.done():
+        return None
+    error = replay.exception()
+    if error is None:
+        return None
+    if isinstance(error, ReplayFailed):
+        return error.code, error.reason
+    if isinstance(error, WebSocketDisconnect | OSError):
+        return 1000, "client left"
+    log.warning("socket ended by an error: %r", error)
+    return TRY_AGAIN_LATER, "try again later"
+
+
+async def _send_pending(websocket: WebSocket, session: Session) -> None:
+    """Sends what the hub pushed, oldest first; ends when nothing is pending."""
+    pending = session.pending
+    while pending:
+        notification_id, text = pending[0]
+        if not session.sent_before(notification_id):
             await websocket.send_text(text)
+            session.sent(notification_id)
             NOTIFICATIONS_SENT.labels("live").inc()
+        # Taken off once sent: a send interrupted by a close leaves it there.
+        pending.popleft()
 
 
-async def _until_disconnect(websocket: WebSocket) -> None:
-    # Clients have nothing to say; reading is how a goodbye is noticed.
-    with contextlib.suppress(WebSocketDisconnect):
-        while (await websocket.receive())["type"] != "websocket.disconnect":
-            pass
+async def _send_replay(
+    websocket: WebSocket, gateway: Gateway, session: Session, token: str, after: uuid.UUID
+) -> None:
+    async for notification in _replay(gateway, token, after):
+        notification_id = str(notification.get("id"))
+        if not session.sent_before(notification_id):
+            message = {"type": "notification", "notification": notification}
+            await websocket.send_text(json.dumps(message, separators=(",", ":")))
+            session.sent(notification_id)
+            NOTIFICATIONS_SENT.labels("replay").inc()
 
 
 async def _replay(gateway: Gateway, token: str, after: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
