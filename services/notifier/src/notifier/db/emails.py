@@ -91,28 +91,13 @@ async def forget_user(session: AsyncSession, user_id: uuid.UUID) -> int:
 # --- preferences --------------------------------------------------------------
 
 
-def _preferences(kinds: Sequence[str], delivery: str) -> EmailPreferences:
+def preferences_from_row(kinds: Sequence[str], delivery: str) -> EmailPreferences:
     return EmailPreferences.model_validate({"kinds": kinds, "delivery": delivery})
 
 
 async def preferences(session: AsyncSession, user_id: uuid.UUID) -> EmailPreferences:
     row = (await session.execute(select(p.kinds, p.delivery).where(p.user_id == user_id))).first()
-    return _preferences(row.kinds, row.delivery) if row else EmailPreferences()
-
-
-async def preferences_of(
-    session: AsyncSession, user_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, EmailPreferences]:
-    """The preferences of those of ``user_ids`` who set any (the others get no email)."""
-    ids = list(set(user_ids))
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(p.user_id, p.kinds, p.delivery).where(
-            p.user_id.in_(ids), func.cardinality(p.kinds) > 0
-        )
-    )
-    return {row.user_id: _preferences(row.kinds, row.delivery) for row in rows}
+    return preferences_from_row(row.kinds, row.delivery) if row else EmailPreferences()
 
 
 async def save_preferences(

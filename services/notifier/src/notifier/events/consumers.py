@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifier.db import concerned as who
 from notifier.db import emails as email_rows
 from notifier.db import locks
 from notifier.db import notifications as notification_rows
@@ -105,13 +106,15 @@ class Consumers:
             if began is None:
                 _skipped(envelope, purpose)
                 return
-            gone = await notification_rows.deleted_among(session, concerned)
-            if gone:
-                planned = rules.without_names_of(planned, gone)
+            found = await who.look_up(session, concerned, email=self.mail)
+            if found.gone:
+                planned = rules.without_names_of(planned, found.gone)
             created = await notification_rows.create(
                 session, envelope.id, planned, envelope.correlation_id, began
             )
-            mailed = await self._mail(session, envelope.id, planned, created) if self.mail else 0
+            mailed = 0
+            if self.mail:
+                mailed = await self._mail(session, envelope.id, planned, created, found)
         log.info("event %s: %d %s notifications", envelope.id, len(created), planned.kind)
         if mailed:
             self.emails_queued()
@@ -122,17 +125,16 @@ class Consumers:
         event_id: uuid.UUID,
         planned: Planned,
         created: Sequence[tuple[uuid.UUID, Notification]],
+        found: who.Concerned,
     ) -> int:
         """Queues the emails of the notifications just created, or keeps them for a digest.
 
         Only the notifications' recipients are considered (never the owner of
         the list for reservations: see :func:`rules.recipients_of`), and of
-        them only those who turned the kind on. Returns how many were queued.
+        them only those who turned the kind on (``found`` says who did, and
+        where they are mailed). Returns how many were queued.
         """
-        wanted = await email_rows.preferences_of(session, [r for r, _ in created])
-        if not wanted:
-            return 0
-        to = await email_rows.addresses(session, wanted)
+        wanted, to = found.preferences, found.addresses
         queued = 0
         for recipient, notification in created:
             chosen = wanted.get(recipient)
@@ -286,7 +288,10 @@ def subscribe_all(
     consumers = Consumers(sessions, settings, emails_queued)
 
     def direct(
-        purpose: str, payload_type: type[P], handler: Callable[[Envelope[P]], Awaitable[None]]
+        purpose: str,
+        payload_type: type[P],
+        handler: Callable[[Envelope[P]], Awaitable[None]],
+        **concurrency: int,
     ) -> None:
         subscribe(
             broker,
@@ -295,10 +300,15 @@ def subscribe_all(
             purpose=purpose,
             payload_type=payload_type,
             handler=handler,
+            **concurrency,
         )
 
     def on(purpose: str, payload_type: type[P], plan: Callable[[P], Planned]) -> None:
-        direct(purpose, payload_type, _handler(consumers, purpose, plan))
+        direct(
+            purpose,
+            payload_type,
+            _handler(consumers, purpose, plan),
+        )
 
     # v1 stays for the events published before wishlists moved to v2.
     on("wishlist_shared", WishlistShared, rules.wishlist_shared)

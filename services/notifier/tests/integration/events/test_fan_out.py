@@ -140,6 +140,51 @@ async def test_a_fan_out_writes_every_notification_and_push_once_in_a_few_statem
         )
 
 
+async def test_with_email_on_who_wants_what_mailed_is_read_with_the_deleted_users(
+    engine: AsyncEngine,
+) -> None:
+    mailing = Consumers(db.session_factory(engine), Settings(smtp_host="127.0.0.1"))
+    now_mailed, in_digest, not_mailed, deleted = (uuid.uuid4() for _ in range(4))
+    async with engine.begin() as conn:
+        for user, delivery in ((now_mailed, "immediate"), (in_digest, "daily")):
+            await conn.execute(
+                text(
+                    "INSERT INTO notifier.users (user_id, email, display_name, as_of)"
+                    " VALUES (:u, :e, 'V', now());"
+                ),
+                {"u": user, "e": f"{user}@example.com"},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO notifier.email_preferences (user_id, kinds, delivery)"
+                    " VALUES (:u, ARRAY['item_reserved'], :d)"
+                ),
+                {"u": user, "d": delivery},
+            )
+        await conn.execute(
+            text("INSERT INTO notifier.deleted_users (user_id) VALUES (:u)"), {"u": deleted}
+        )
+    envelope = reserved([now_mailed, in_digest, not_mailed, deleted])
+    with statements_on(engine) as sent:
+        await handle(mailing, envelope)
+    # The three of any event, then one email queued and one digest entry.
+    assert len(sent) == 5, sent
+    async with engine.connect() as conn:
+        told = set(
+            await conn.scalars(
+                text("SELECT recipient_id FROM notifier.notifications WHERE event_id = :e"),
+                {"e": envelope.id},
+            )
+        )
+        mailed = (
+            await conn.execute(text("SELECT user_id, to_address FROM notifier.email_deliveries"))
+        ).all()
+        digested = list(await conn.scalars(text("SELECT user_id FROM notifier.digest_entries")))
+    assert told == {now_mailed, in_digest, not_mailed}
+    assert mailed == [(now_mailed, f"{now_mailed}@example.com")]
+    assert digested == [in_digest]
+
+
 async def test_overlapping_events_side_by_side_keep_per_user_order_without_deadlock(
     engine: AsyncEngine, consumers: Consumers
 ) -> None:
