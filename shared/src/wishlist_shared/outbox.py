@@ -98,6 +98,17 @@ PARKED = "parked"
 PARK_AFTER_REFUSALS = 5
 """Refusals of one row (counted on the row, outages between them not counting) that park it."""
 
+DEFAULT_BATCH_SIZE = 1000
+"""Rows a relay transaction takes, and so publishes as one window.
+
+A batch's own cost (its transaction: BEGIN, the lock, the SELECT, the UPDATE,
+the COMMIT's flush, five round trips to PostgreSQL) is paid once for all its
+rows. With 100 rows it took about as long as publishing them (measured on a
+loaded 2-core machine, 2026-12-07: the bench's relay ran at 0.54x a bare
+publisher streaming windows of 100, 0.71x with 500, 0.91x with 1000). A larger
+window costs more duplicates after a failure in it, and nothing while events
+arrive fewer at a time (a batch is what is pending)."""
+
 # Bounded exponential back-off of the relay after a failure (broker or database
 # down): quick enough to resume within a second or two of recovery, slow enough
 # not to hammer a server that is restarting.
@@ -290,7 +301,7 @@ class OutboxRelay:
         table: Table,
         publisher: Publisher,
         *,
-        batch_size: int = 100,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         poll_interval: float = 1.0,
         retention: timedelta = timedelta(days=7),
     ) -> None:
