@@ -244,7 +244,7 @@ def markdown(
     results: list[Result],
     facts: dict[str, str],
     seconds: float,
-    baseline: tuple[str, list[Result]] | None = None,
+    baseline: tuple[str, list[Result], str] | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -287,7 +287,9 @@ ACCEPTANCE = {
 """Issue 18's acceptance against commit 3556ae8, measured the same day."""
 
 
-def comparison(results: list[Result], commit: str, base: list[Result]) -> list[str]:
+def comparison(
+    results: list[Result], commit: str, base: list[Result], failure: str = ""
+) -> list[str]:
     """Every figure both runs have, side by side, with the ratio of this tree's to the
     baseline's; the acceptance's two ratios judged."""
     lines = [
@@ -298,6 +300,9 @@ def comparison(results: list[Result], commit: str, base: list[Result]) -> list[s
         f" started from a checkout of {commit} (its packages first on PYTHONPATH, its"
         " migrations, this venv); the load, the clients and the accounting are this tree's.",
     ]
+    if failure:
+        # Only its first lines: a process's log may follow.
+        lines += ["", f"The run on {commit} failed: " + " ".join(failure.splitlines()[:3])]
     old = {(r.scenario, f.name): f for r in base for f in r.figures}
     for result in results:
         pairs = [
@@ -311,9 +316,9 @@ def comparison(results: list[Result], commit: str, base: list[Result]) -> list[s
             "",
             f"### {result.title}",
             "",
-            f"| figure | this tree | {commit} | ratio | acceptance |",
+            f"| figure | this tree | {commit} | ratio | acceptance | {commit}: note |",
         ]
-        lines.append("| --- | --- | --- | --- | --- |")
+        lines.append("| --- | --- | --- | --- | --- | --- |")
         for now, then in pairs:
             ratio = now.value.median / then.value.median if then.value.median else math.nan
             judged = "-"
@@ -323,7 +328,8 @@ def comparison(results: list[Result], commit: str, base: list[Result]) -> list[s
                 judged = f"{sense} {bound:g}x: " + ("met" if ok else "**missed**")
             lines.append(
                 f"| {now.name} | {now.value.show(now.unit, now.digits)}"
-                f" | {then.value.show(then.unit, then.digits)} | {ratio:.2f} | {judged} |"
+                f" | {then.value.show(then.unit, then.digits)} | {ratio:.2f} | {judged}"
+                f" | {then.note} |"
             )
         findings = next((r.findings for r in base if r.scenario == result.scenario), "")
         if findings:
@@ -363,14 +369,14 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(
         run(chosen, quick=args.quick, plots=args.plots, tree=tree, repeats=args.repeats)
     )
-    baseline: tuple[str, list[Result]] | None = None
+    baseline: tuple[str, list[Result], str] | None = None
     if args.baseline_tree is not None:
         base_plots = Path(tempfile.mkdtemp(prefix="bench-baseline-plots-"))
         commit = commit_of(args.baseline_tree)
         print(f"bench: the same scenarios on the baseline {commit}", flush=True)
-        baseline = (
-            commit,
-            asyncio.run(
+        failure = ""
+        try:
+            base_results = asyncio.run(
                 run(
                     chosen,
                     quick=args.quick,
@@ -378,8 +384,12 @@ def main(argv: list[str] | None = None) -> int:
                     tree=args.baseline_tree.resolve(),
                     repeats=args.repeats,
                 )
-            ),
-        )
+            )
+        except Exception as error:  # noqa: BLE001 - this tree's figures are still worth writing
+            failure = f"{type(error).__name__}: {error}"
+            print(f"bench: the baseline's run failed: {failure}", flush=True)
+            base_results = []
+        baseline = commit, base_results, failure
     text = markdown(results, facts, time.monotonic() - started, baseline)
     if args.quick:
         if baseline is not None:
