@@ -3,7 +3,7 @@
 FastAPI and an asyncpg pool, no SQLAlchemy, no middleware, no token check:
 ``GET /api/v1/wishlists/{id}`` runs what wishlists runs for a list's owner, as
 the wishlists role, under the same row-level security: one transaction, the
-same ``set_config`` of the same settings, then wishlists' own two queries
+same ``set_config`` of the same settings, then wishlists' own query
 (compiled from its query builders, so the SQL is the same text), and answers
 the same JSON. The caller is the ``sub`` of the bearer token, read unverified:
 what the service spends on checking tokens is part of what is compared.
@@ -31,13 +31,34 @@ import asyncpg
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.dialects import postgresql
 
-from wishlists.db.items import of_wishlist_query
 from wishlists.db.scope import LINK, USER
-from wishlists.db.wishlists import sighting_query
+from wishlists.db.wishlists import sighting_with_items_query
 
 POOL_SIZE = 10
 """As wishlists' ``db_pool_size`` default."""
 SET_SCOPE = f"SELECT set_config('{USER}', $1, true), set_config('{LINK}', '', true)"
+
+# The item's columns as wishlists' query selects them, and those the answer shows.
+ITEM_KEYS = (
+    "id",
+    "wishlist_id",
+    "title",
+    "url",
+    "price",
+    "currency",
+    "image_url",
+    "quantity",
+    "priority",
+    "notes",
+    "created_at",
+    "updated_at",
+    "suggestion",
+    "suggested_by",
+    "suggester_name",
+    "received_at",
+    "revealed_at",
+)
+ANSWERED = ITEM_KEYS[:1] + ITEM_KEYS[2:12]
 
 # Placeholders the queries are compiled with; each request puts its own values
 # where these stand.
@@ -47,7 +68,7 @@ _CALLER = uuid.UUID(int=2)
 
 def _compiled(query: Any) -> tuple[str, Callable[[uuid.UUID, uuid.UUID], list[Any]]]:
     """The query as asyncpg takes it (``$n`` parameters) and how to fill them in."""
-    compiled = query.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[attr-defined]
+    compiled = query.compile(dialect=postgresql.asyncpg.dialect())  # type: ignore[no-untyped-call]
     names = list(compiled.positiontup)
     stand_ins = [compiled.params[n] for n in names]
 
@@ -58,8 +79,7 @@ def _compiled(query: Any) -> tuple[str, Callable[[uuid.UUID, uuid.UUID], list[An
     return str(compiled), arguments
 
 
-SIGHTING, SIGHTING_ARGS = _compiled(sighting_query(_LIST, _CALLER))
-ITEMS, ITEMS_ARGS = _compiled(of_wishlist_query(_LIST))
+READ, READ_ARGS = _compiled(sighting_with_items_query(_LIST, _CALLER))
 
 
 def _json_value(value: Any) -> Any:
@@ -111,39 +131,34 @@ def create_app() -> FastAPI:
             return Response(status_code=401)
         async with pools[0].acquire() as conn, conn.transaction():
             await conn.execute(SET_SCOPE, str(caller))
-            seen = await conn.fetchrow(SIGHTING, *SIGHTING_ARGS(wishlist_id, caller))
-            if seen is None or seen["owner_id"] != caller:
-                return Response(status_code=404)
-            rows = await conn.fetch(ITEMS, *ITEMS_ARGS(wishlist_id, caller))
+            rows = await conn.fetch(READ, *READ_ARGS(wishlist_id, caller))
+        if not rows or rows[0][1] != caller:  # the owner_id: the owner's view only
+            return Response(status_code=404)
+        # The list's 9 columns and the viewer flag, then the item's.
+        seen = rows[0]
+        items = [dict(zip(ITEM_KEYS, list(row.values())[10:], strict=True)) for row in rows]
+        # Positions, not names: the list's and the items' columns share some names.
         body = {
-            "id": seen["id"],
-            "owner_id": seen["owner_id"],
-            "owner_display_name": seen["display_name"],
-            "title": seen["title"],
-            "description": seen["description"],
-            "occasion_date": seen["occasion_date"],
-            "created_at": seen["created_at"],
-            "updated_at": seen["updated_at"],
-            "revealed_at": seen["revealed_at"],
+            key: seen[n]
+            for n, key in enumerate(
+                (
+                    "id",
+                    "owner_id",
+                    "owner_display_name",
+                    "title",
+                    "description",
+                    "occasion_date",
+                    "created_at",
+                    "updated_at",
+                    "revealed_at",
+                )
+            )
+        } | {
             "items": [
-                {
-                    key: row[key]
-                    for key in (
-                        "id",
-                        "title",
-                        "url",
-                        "price",
-                        "currency",
-                        "image_url",
-                        "quantity",
-                        "priority",
-                        "notes",
-                        "created_at",
-                        "updated_at",
-                    )
-                }
-                | {"suggested_by": None, "received_at": row["received_at"]}
-                for row in rows
+                {key: item[key] for key in ANSWERED}
+                | {"suggested_by": None, "received_at": item["received_at"]}
+                for item in items
+                if item["id"] is not None
             ],
         }
         return Response(

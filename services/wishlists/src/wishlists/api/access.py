@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wishlists.db import wishlists as wishlist_rows
 from wishlists.domain.access import Role, require_sight, role_of
 from wishlists.domain.errors import WishlistNotFound
-from wishlists.domain.model import Wishlist
+from wishlists.domain.model import Item, Wishlist
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,19 @@ async def reach(db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID, *al
     role = role_of(caller, seen.wishlist.owner_id, is_viewer=seen.is_viewer)
     require_sight(role)
     return Reached(seen.wishlist, role)
+
+
+async def reach_with_items(
+    db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID
+) -> tuple[Reached, list[Item]]:
+    """:func:`reach` and the list's items (not the received ones) in one statement."""
+    found = await wishlist_rows.sighting_with_items(db, wishlist_id, caller)
+    if found is None:
+        raise WishlistNotFound()
+    seen, items = found
+    role = role_of(caller, seen.wishlist.owner_id, is_viewer=seen.is_viewer)
+    require_sight(role)
+    return Reached(seen.wishlist, role), items
 
 
 async def hold(db: AsyncSession, wishlist_id: uuid.UUID) -> None:

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, delete, func, select, tuple_, update
+from sqlalchemy import Text, bindparam, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wishlists.db import Query
+from wishlists.db import Id, Query
 from wishlists.db import items as item_rows
 from wishlists.db import wishlists as wishlist_rows
 from wishlists.db.errors import violates_foreign_key
@@ -56,7 +56,7 @@ def _reservation(row: Sequence[Any]) -> Reservation:
     return Reservation(*row[: len(_COLUMNS)])
 
 
-def tallies_query(wishlist_id: uuid.UUID, viewer_id: uuid.UUID) -> Query:
+def tallies_query(wishlist_id: Id, viewer_id: Id) -> Query:
     # Names only of the reservers who chose to show them: an anonymous
     # reserver's id never leaves the database for another viewer's answer.
     named = func.json_agg(
@@ -80,6 +80,12 @@ def tallies_query(wishlist_id: uuid.UUID, viewer_id: uuid.UUID) -> Query:
     )
 
 
+# Built once: a list read by a viewer runs it every time.
+_TALLIES = tallies_query(
+    bindparam("wishlist_id", type_=R.wishlist_id.type), bindparam("viewer_id", type_=R.id.type)
+)
+
+
 def _named(raw: list[list[Any]] | None) -> tuple[NamedReservation, ...]:
     return tuple(
         NamedReservation(Person(uuid.UUID(user_id), name), int(quantity))
@@ -92,7 +98,11 @@ async def tallies(
 ) -> dict[uuid.UUID, Tally]:
     """Per item of the list: units reserved, whether the viewer holds some, and the
     reservations shown with a name. One query."""
-    rows = (await session.execute(tallies_query(wishlist_id, viewer_id))).all()
+    connection = await session.connection()
+    result = await connection.execute(
+        _TALLIES, {"wishlist_id": wishlist_id, "viewer_id": viewer_id}
+    )
+    rows = result.all()
     return {r.item_id: Tally(int(r.reserved), bool(r.mine), _named(r.named)) for r in rows}
 
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 USER = "app.user_id"
@@ -27,13 +27,23 @@ LINK = "app.link_hash"
 SYSTEM = "app.system"
 
 
+# Built once: every transaction runs one of these, and building a statement
+# (and its cache key) costs more CPU than running it.
+_SET = select(
+    func.set_config(USER, bindparam("user"), True),
+    func.set_config(LINK, bindparam("link"), True),
+)
+_SET_SYSTEM = _SET.add_columns(func.set_config(SYSTEM, bindparam("system"), True))
+
+
 async def _set(session: AsyncSession, **values: str) -> None:
-    settings = {USER: values.get("user", ""), LINK: values.get("link", "")}
+    params = {"user": values.get("user", ""), "link": values.get("link", "")}
+    statement = _SET
     if "system" in values:
-        settings[SYSTEM] = values["system"]
-    await session.execute(
-        select(*(func.set_config(name, value, True) for name, value in settings.items()))
-    )
+        params["system"] = values["system"]
+        statement = _SET_SYSTEM
+    # Core, not the ORM's execute: there is nothing to flush or load.
+    await (await session.connection()).execute(statement, params)
 
 
 @asynccontextmanager

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from wishlists.api.access import hold, reach
+from wishlists.api.access import hold, reach, reach_with_items
 from wishlists.api.deps import Claims, DbSession, PageParams
 from wishlists.api.responses import JsonModelResponse
 from wishlists.api.routes import WISHLISTS
@@ -17,7 +17,6 @@ from wishlists.api.schemas import (
     WishlistPage,
     WishlistPatch,
 )
-from wishlists.db import items as item_rows
 from wishlists.db import locks, scope
 from wishlists.db import reservations as reservation_rows
 from wishlists.db import shares as share_rows
@@ -72,8 +71,7 @@ async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, db: DbSession) -
     """The list with its items (received ones are in its archive); viewers also see how
     much of each is reserved, and the suggestions (the owner only once revealed)."""
     async with scope.for_user(db, claims.subject):
-        reached = await reach(db, wishlist_id, claims.subject)
-        items = await item_rows.of_wishlist(db, wishlist_id)
+        reached, items = await reach_with_items(db, wishlist_id, claims.subject)
         # The owner's transaction could not read a reservation anyway
         # (row-level security); it does not ask.
         tallies = (
