@@ -64,6 +64,18 @@ log = logging.getLogger(__name__)
 
 P = TypeVar("P", bound=EventPayload)
 
+NOTIFICATION_WORKERS = 8
+"""Handlers of one notification queue running at once.
+
+Each holds a pooled connection for its transaction, waiting on the users'
+locks included: fewer than the default pool (``NOTIFIER_DB_POOL_SIZE``, 10),
+so a busy queue leaves connections to the API, the push relay and the other
+queues; more than the few that keep both cores busy while others wait on a
+round trip. The per-user locks keep per-user order whatever the number.
+"""
+NOTIFICATION_PREFETCH = 32
+"""Deliveries of one notification queue in the process, so a freed handler never waits for one."""
+
 
 def _skipped(envelope: Envelope[Any], purpose: str) -> None:
     log.info(
@@ -308,6 +320,8 @@ def subscribe_all(
             purpose,
             payload_type,
             _handler(consumers, purpose, plan),
+            max_workers=NOTIFICATION_WORKERS,
+            prefetch=NOTIFICATION_PREFETCH,
         )
 
     # v1 stays for the events published before wishlists moved to v2.
