@@ -735,3 +735,26 @@ async def test_an_outage_in_the_middle_of_a_window_marks_only_the_rows_before_it
     assert losing.windows == [ids, ids[2:]]
     assert [m.message_id for m in await things.wait_for(10)] == ids + ids[2:]
     assert {r.state for r in await outbox_rows(relay_db)} == {"published"}
+
+
+async def test_a_relay_that_does_not_get_the_lock_publishes_nothing(
+    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory
+) -> None:
+    things = await tap()
+    await add_things(relay_db, 1, 2)
+    relay = OutboxRelay(relay_db.engine, relay_db.outbox, publisher)
+    other = relay_db.new_engine()
+    try:
+        async with other.connect() as holder, holder.begin():
+            # What another replica's relay holds while it publishes.
+            assert await holder.scalar(
+                select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"outbox:{SCHEMA}", 0)))
+            )
+            # The lock is taken in the statement that reads the rows: without
+            # it, no row comes back, none is published.
+            assert await relay.relay_once() == 0
+    finally:
+        await other.dispose()
+    assert [r.state for r in await outbox_rows(relay_db)] == ["pending", "pending"]
+    assert await things.all() == []
+    assert await relay.relay_once() == 2
