@@ -19,6 +19,7 @@ from auth.domain.passwords import PasswordHasher
 from auth.domain.throttling import LoginLimits
 from auth.keys.material import KeyCipher
 from auth.keys.store import KeyStore
+from auth.pruning import SessionPruner
 from auth.revocations import RevocationKeeper
 from auth.settings import Settings
 from wishlist_shared import health, redis_pool
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     keeper = RevocationKeeper(
         sessions, revocations, access_ttl_seconds=settings.access_token_ttl_seconds
     )
+    pruner = SessionPruner(sessions, interval=settings.session_prune_interval_seconds)
     runtime = Runtime(
         settings=settings,
         sessions=sessions,
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.exception("could not make sure a signing key exists; will retry on first use")
         # Before the broker: tokens depend on the revocation list, not on RabbitMQ.
         keeper.start()
+        pruner.start()
         try:
             async with run_broker(broker, settings):
                 await relay.start()
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 finally:
                     await relay.stop()
         finally:
+            await pruner.stop()
             await keeper.stop()
         await redis.aclose()
         await engine.dispose()

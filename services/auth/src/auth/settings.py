@@ -48,6 +48,8 @@ class Settings(ServiceSettings):
     """Password hashes computed at once per process; each takes 64 MiB and a CPU for ~0.1 s."""
     key_cache_seconds: float = Field(default=60.0, gt=0)
     """How long a replica trusts its in-memory copy of the public signing keys."""
+    session_prune_interval_seconds: float = Field(default=600.0, gt=0)
+    """Seconds between deletions of expired sessions (done in the background, not at login)."""
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -105,13 +105,23 @@ async def revoke_sessions(
     )
 
 
-async def prune_expired_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Drops the user's sessions whose last refresh token has expired (tokens cascade)."""
-    await session.execute(
-        delete(SessionRecord).where(
-            SessionRecord.user_id == user_id, SessionRecord.expires_at < func.now()
-        )
+async def prune_expired_sessions(session: AsyncSession, *, batch: int) -> int:
+    """Deletes up to ``batch`` sessions whose last refresh token has expired (tokens cascade).
+
+    The number deleted. Rows another transaction holds are skipped, not
+    waited for: a replica pruning at the same time takes other ones.
+    """
+    expired = (
+        select(SessionRecord.id)
+        .where(SessionRecord.expires_at < func.now())
+        .order_by(SessionRecord.expires_at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
     )
+    result = await session.execute(
+        delete(SessionRecord).where(SessionRecord.id.in_(expired.scalar_subquery()))
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def revoked_since(session: AsyncSession, since: datetime) -> list[tuple[uuid.UUID, datetime]]:

@@ -69,6 +69,8 @@ class SessionRecord(Base):
 
     __table_args__ = (
         Index("ix_sessions_user_id", "user_id"),
+        # The pruner finds expired sessions by it, oldest first.
+        Index("ix_sessions_expires_at", "expires_at"),
         # Restoring the revocation list reads the recently revoked sessions only.
         Index(
             "ix_sessions_revoked_at", "revoked_at", postgresql_where=text("revoked_at IS NOT NULL")

@@ -56,7 +56,6 @@ async def login(
     async with db.begin():
         if verdict.new_hash is not None:
             await users.set_password_hash(db, credentials.user_id, verdict.new_hash)
-        await sessions.prune_expired_sessions(db, credentials.user_id)
         tokens = await start_session(db, runtime, credentials.user_id)
     return transport.deliver(tokens)
 
