@@ -121,7 +121,7 @@ class Step:
 
     @property
     def shed(self) -> int:
-        return sum(self.statuses.get(str(s), 0) for s in SHED)
+        return sum(n for k, n in self.statuses.items() if k.split()[0] in {str(s) for s in SHED})
 
     @property
     def cpu_per_reservation(self) -> float:
@@ -255,7 +255,7 @@ async def _step(
             if n >= warm:
                 answered_at[item_id] = time.time()
             return
-        step.statuses[str(response.status_code)] += 1
+        step.statuses[_status(response)] += 1
         if response.status_code in SHED and "retry-after" in response.headers:
             step.retry_after += 1
 
@@ -294,6 +294,17 @@ async def _step(
     timed = {a.notification_id: (a.at, sent_at[i], answered_at[i]) for i, a in arrivals.items()}
     step.segments = await _segments(bench, timed)
     return step
+
+
+def _status(response: httpx.Response) -> str:
+    """The status with its problem's type ("503 upstream-unavailable"): a load shed and an
+    upstream that did not answer are both 503s."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    kind = str(body.get("type", "")) if isinstance(body, dict) else ""
+    return f"{response.status_code} {kind.rstrip('/').rsplit('/', 1)[-1]}".strip()
 
 
 async def _drained(
