@@ -441,7 +441,7 @@ def shedding(rates: tuple[int, ...], ramps: list[dict[int, Step]]) -> tuple[str,
                 f" with Retry-After), p99 {p99:.1f} ms",
                 float(rate),
             )
-    return f"not seen up to {rates[-1]}/s", math.nan
+    return f"no rate up to {rates[-1]}/s", math.nan
 
 
 def _result(bench: Bench, rates: tuple[int, ...], ramps: list[dict[int, Step]]) -> Result:
@@ -570,7 +570,10 @@ def _findings(
     cpu_rate: int,
     per_group: dict[str, Spread],
 ) -> str:
-    lines = [f"p99 passes {P99_LIMIT_MS:.0f} ms at an offered {passes}. Shedding starts at {shed}."]
+    lines = [
+        f"p99 passes {P99_LIMIT_MS:.0f} ms at an offered {passes}. The platform starts"
+        f" refusing with 429/503 (more than {100 * SHED_SHARE:g}% of a step's answers) at {shed}."
+    ]
     for rate, (least, below) in TARGETS.items():
         if rate not in rates:
             continue
