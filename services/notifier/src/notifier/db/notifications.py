@@ -49,7 +49,8 @@ async def deleted_among(session: AsyncSession, user_ids: Iterable[uuid.UUID]) ->
     return set(rows)
 
 
-_CREATE = f"""
+_CREATE = text(
+    f"""
 WITH created AS (
     INSERT INTO {notifications.fullname}
         (id, event_id, recipient_id, kind, owner_id, data, created_at)
@@ -71,6 +72,15 @@ WITH created AS (
 -- and payload however often a transaction asks for it.
 SELECT id, recipient_id, pg_notify(:channel, '') FROM created ORDER BY seq
 """  # noqa: S608 - the table names are ours, every value is bound
+).bindparams(
+    bindparam("event_id", type_=UUID(as_uuid=True)),
+    bindparam("owner_id", type_=UUID(as_uuid=True)),
+    bindparam("recipients", type_=ARRAY(UUID(as_uuid=True))),
+    bindparam("data", type_=JSONB),
+    bindparam("body", type_=JSONB),
+    bindparam("headers", type_=JSONB),
+    bindparam("created_at", type_=DateTime(timezone=True)),
+)
 
 
 async def create(
@@ -97,17 +107,8 @@ async def create(
     template = Notification(
         id=_NO_USER, kind=planned.kind, created_at=created_at, read=False, data=planned.data
     )
-    statement = text(_CREATE).bindparams(
-        bindparam("event_id", type_=UUID(as_uuid=True)),
-        bindparam("owner_id", type_=UUID(as_uuid=True)),
-        bindparam("recipients", type_=ARRAY(UUID(as_uuid=True))),
-        bindparam("data", type_=JSONB),
-        bindparam("body", type_=JSONB),
-        bindparam("headers", type_=JSONB),
-        bindparam("created_at", type_=DateTime(timezone=True)),
-    )
     rows = await session.execute(
-        statement,
+        _CREATE,
         {
             "event_id": event_id,
             "kind": planned.kind,
