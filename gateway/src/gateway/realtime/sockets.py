@@ -104,7 +104,16 @@ class Session:
     already sent are made on first use.
     """
 
-    __slots__ = ("_sent", "_wait", "_woken_by_pushes", "claims", "closing", "pending", "queue_size")
+    __slots__ = (
+        "_sent",
+        "_wait",
+        "_woken",
+        "_woken_by_pushes",
+        "claims",
+        "closing",
+        "pending",
+        "queue_size",
+    )
 
     def __init__(self, claims: AccessClaims, queue_size: int) -> None:
         self.claims = claims
@@ -112,6 +121,7 @@ class Session:
         self.pending: deque[tuple[str, str]] | None = None
         self.closing: tuple[int, str] | None = None
         self._wait: asyncio.Timeout | None = None
+        self._woken = False
         self._woken_by_pushes = False
         self._sent: OrderedDict[str, None] | None = None
 
@@ -139,12 +149,20 @@ class Session:
         The task looks at ``closing`` and ``pending`` before it waits again.
         """
         wait = self._wait
-        if wait is not None and wait.when() is None:
+        if wait is not None and not self._woken:
+            self._woken = True
             wait.reschedule(asyncio.get_running_loop().time())
 
     def waiting(self, wait: asyncio.Timeout | None, *, by_pushes: bool = False) -> None:
         """The wait :meth:`wake` ends (None once it is over), and whether a push ends it too."""
+        if wait is not None:
+            self._woken = False
         self._wait, self._woken_by_pushes = wait, by_pushes
+
+    def wait_ended(self) -> None:
+        """The wait expired: :meth:`wake` ended it, or else its deadline, the token's expiry."""
+        if not self._woken:
+            self.close(UNAUTHORIZED, "token expired")
 
     def sent_before(self, notification_id: str) -> bool:
         """Whether the id was sent (among the last few thousand): repeats are not sent."""
@@ -310,9 +328,8 @@ async def _feed(
     open, so the loop is inline rather than in coroutines of its own.
     """
     claims = session.claims
-    expiry = asyncio.get_running_loop().call_later(
-        max(0.0, claims.expires_at - time.time()), session.close, UNAUTHORIZED, "token expired"
-    )
+    # The token's expiry, on the loop's clock: the deadline of every wait below.
+    expires = asyncio.get_running_loop().time() + max(0.0, claims.expires_at - time.time())
     replay: asyncio.Task[None] | None = None
     try:
         # Joined first, checked second: a revocation is either already in the
@@ -323,15 +340,15 @@ async def _feed(
             replay = asyncio.create_task(_send_replay(websocket, gateway, session, token, after))
             replay.add_done_callback(lambda _: session.wake())
         while True:
-            ended = session.closing or (_replay_ended(replay) if replay is not None else None)
+            ended = _reason_to_close(session, replay)
             if ended is not None:
                 return ended
             live = replay is None or replay.done()
             sending = live and bool(session.pending)
-            # A timeout with no deadline that Session.wake makes expire at
-            # once: asyncio's own way to interrupt this task's await from
+            # A timeout at the token's expiry that Session.wake makes expire
+            # at once: asyncio's own way to interrupt this task's await from
             # outside, told apart from a cancellation of the task itself.
-            wait = asyncio.timeout(None)
+            wait = asyncio.timeout_at(expires)
             try:
                 async with wait:
                     session.waiting(wait, by_pushes=live and not sending)
@@ -346,19 +363,26 @@ async def _feed(
             except TimeoutError:
                 if not wait.expired():
                     raise
+                session.wait_ended()
             except (WebSocketDisconnect, OSError):
                 return 1000, "client left"
     except RedisError as exc:
         log.warning("socket closed, Redis failed: %r", exc)
         return TRY_AGAIN_LATER, "try again later"
     finally:
-        expiry.cancel()
         if replay is not None:
             replay.cancel()
             await asyncio.gather(replay, return_exceptions=True)
         # Leaving first: a slow client stops being fed before the close
         # frame waits behind what it has not read.
         await gateway.hub.leave(session)
+
+
+def _reason_to_close(session: Session, replay: asyncio.Task[None] | None) -> tuple[int, str] | None:
+    """The close code and reason if the socket must close now, else None."""
+    if session.closing is not None:
+        return session.closing
+    return _replay_ended(replay) if replay is not None else None
 
 
 def _replay_ended(replay: asyncio.Task[None]) -> tuple[int, str] | None:
