@@ -200,7 +200,7 @@ async def event_to_socket(bench: Bench) -> Result:
                         )
                     print(
                         f"  {rate}/s: {done.achieved:.0f}/s achieved, p99"
-                        f" {_pct(done.latencies, 99):.0f} ms, not 201: {dict(done.statuses)}",
+                        f" {_latency(done, 99):.0f} ms, not 201: {dict(done.statuses)}",
                         flush=True,
                     )
                 ramps.append(ramp)
@@ -398,13 +398,19 @@ def _pct(values: list[float], p: float) -> float:
     return percentile(values, p) if values else float("nan")
 
 
+def _latency(step: Step, p: float) -> float:
+    """A percentile of a step's latencies; infinite when no reservation was made at all
+    (a platform that answers nothing has not kept any limit)."""
+    return percentile(step.latencies, p) if step.latencies else math.inf
+
+
 def _median(ramps: list[dict[int, Step]], rate: int, value: str) -> float:
     return Spread.of([_of(r[rate], value) for r in ramps]).median
 
 
 def _of(step: Step, value: str) -> float:
     if value in ("p50", "p99"):
-        return _pct(step.latencies, float(value[1:]))
+        return _latency(step, float(value[1:]))
     return float(getattr(step, value))
 
 
@@ -449,8 +455,8 @@ def _result(bench: Bench, rates: tuple[int, ...], ramps: list[dict[int, Step]]) 
     for rate in rates:
         steps = [r[rate] for r in ramps]
         achieved = Spread.of([s.achieved for s in steps])
-        p50 = Spread.of([_pct(s.latencies, 50) for s in steps])
-        p99 = Spread.of([_pct(s.latencies, 99) for s in steps])
+        p50 = Spread.of([_latency(s, 50) for s in steps])
+        p99 = Spread.of([_latency(s, 99) for s in steps])
         arrived = Spread.of(
             [100 * sum(map(math.isfinite, s.latencies)) / max(1, s.ok) for s in steps]
         )
@@ -598,10 +604,13 @@ def _findings(
         f" {2000 / max(1e-9, total):.0f} reservations/s."
     )
     steps = [r[cpu_rate] for r in ramps]
-    parts = ", ".join(
-        f"{name} {Spread.of([_pct(s.segments.get(name, []), 50) for s in steps]).median:.1f} ms"
-        for name in SEGMENTS
-    )
+
+    def part(name: str) -> float:
+        # Ramps where nothing arrived have no split: the median is of the others.
+        known = [x for s in steps if not math.isnan(x := _pct(s.segments.get(name, []), 50))]
+        return Spread.of(known).median if known else math.nan
+
+    parts = ", ".join(f"{name} {part(name):.1f} ms" for name in SEGMENTS)
     lines.append(f"Where a reservation's time goes at {cpu_rate}/s (p50 of each part): {parts}.")
     return " ".join(lines)
 
