@@ -1,7 +1,8 @@
 """The FastAPI dependency that turns ``Authorization: Bearer`` into verified claims.
 
 Every service uses it on its authenticated routes, so a request that slipped
-past the gateway is still checked: signature, claims, and the revocation list.
+past the gateway is still checked: signature and claims (once per token, then
+kept until it expires), and the revocation list (on every request).
 """
 
 from __future__ import annotations
@@ -13,12 +14,20 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.asyncio import Redis
 
-from wishlist_shared.jwt import AccessClaims, InvalidToken, JWKSClient, TokenVerifier
+from wishlist_shared.jwt import (
+    AccessClaims,
+    InvalidToken,
+    JWKSClient,
+    TokenVerifier,
+    VerifiedTokens,
+)
 from wishlist_shared.problems import Problem, ProblemType
 from wishlist_shared.revocation import RevocationList
 from wishlist_shared.settings import ProcessSettings
 
 UNAUTHORIZED = ProblemType(401, "unauthorized", "Unauthorized")
+VERIFIED_TOKENS = 10_000
+"""Access tokens a service keeps verified (LRU): each signature is checked once, not per request."""
 _bearer = HTTPBearer(auto_error=False)
 
 
@@ -47,7 +56,12 @@ def jwks_token_checker(
     """A checker whose keys come from auth's JWKS: what every service but auth uses."""
     jwks = JWKSClient(jwks_url, http, max_age=max_age, min_refetch_interval=min_refetch_interval)
     return TokenChecker(
-        TokenVerifier(jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+        TokenVerifier(
+            jwks,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            cache=VerifiedTokens(VERIFIED_TOKENS),
+        ),
         RevocationList(redis, settings.redis_prefix),
     )
 
