@@ -18,18 +18,18 @@ The socket closes with 4401 when its token expires or is revoked, with 4008
 
 An idle socket is one task (uvicorn's, running :func:`relay`) waiting for
 its client's next message, and no more: it is what a gateway holds by the
-thousand. The hub's pushes and the reasons to close reach that task by
-interrupting the wait (:meth:`Session.wake`, an :func:`asyncio.timeout` made
-to expire at once), so no task per socket waits on a queue. Only a replay
-runs in a second task, for as long as it lasts: the socket must notice its
-client leaving meanwhile (and then leave the replay's request to finish,
-see :mod:`gateway.api.uncancelled`).
+thousand. Pushes are sent by a task that lives only while there is something
+to send; a replay runs in a task of its own for as long as it lasts. The
+reasons to close reach the socket's task by interrupting its wait
+(:meth:`Session.wake`, an :func:`asyncio.timeout_at` made to expire at once,
+whose own deadline is the token's expiry).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -100,29 +100,33 @@ class ReplayFailed(Exception):  # noqa: N818 - reads as the condition it reports
 class Session:
     """One open socket: what the hub feeds it, and why it should close.
 
-    Lean on purpose (one per idle socket): the pending pushes and the ids
-    already sent are made on first use.
+    Lean on purpose (one per idle socket): the pending pushes, the ids already
+    sent and the task that sends are made when needed.
     """
 
     __slots__ = (
+        "_live",
+        "_sender",
         "_sent",
         "_wait",
         "_woken",
-        "_woken_by_pushes",
         "claims",
         "closing",
         "pending",
         "queue_size",
+        "websocket",
     )
 
-    def __init__(self, claims: AccessClaims, queue_size: int) -> None:
+    def __init__(self, claims: AccessClaims, queue_size: int, websocket: WebSocket) -> None:
         self.claims = claims
         self.queue_size = queue_size
+        self.websocket = websocket
         self.pending: deque[tuple[str, str]] | None = None
         self.closing: tuple[int, str] | None = None
+        self._live = False
+        self._sender: asyncio.Task[None] | None = None
         self._wait: asyncio.Timeout | None = None
         self._woken = False
-        self._woken_by_pushes = False
         self._sent: OrderedDict[str, None] | None = None
 
     def deliver(self, notification_id: str, text: str) -> None:
@@ -135,8 +139,34 @@ class Session:
             self.close(RESUME, "too slow; resume with after=")
             return
         self.pending.append((notification_id, text))
-        if self._woken_by_pushes:
-            self.wake()
+        self._start_sending()
+
+    def go_live(self) -> None:
+        """From now on pushes are sent as they come (the replay, if any, is over)."""
+        self._live = True
+        self._start_sending()
+
+    def _start_sending(self) -> None:
+        # A task only while there is something to send: an idle socket has none.
+        if self._live and self._sender is None and self.pending and self.closing is None:
+            self._sender = asyncio.create_task(self._send())
+
+    async def _send(self) -> None:
+        try:
+            await _send_pending(self.websocket, self)
+        except (WebSocketDisconnect, OSError):
+            self.close(1000, "client left")
+        except Exception as exc:  # noqa: BLE001 - any failure to send ends the socket, logged
+            log.warning("socket ended by an error: %r", exc)
+            self.close(TRY_AGAIN_LATER, "try again later")
+        finally:
+            self._sender = None
+
+    async def stop_sending(self) -> None:
+        sender = self._sender
+        if sender is not None:
+            sender.cancel()
+            await asyncio.gather(sender, return_exceptions=True)
 
     def close(self, code: int, reason: str) -> None:
         if self.closing is None:
@@ -144,20 +174,17 @@ class Session:
             self.wake()
 
     def wake(self) -> None:
-        """Ends the socket task's current wait (see :func:`_feed`), if it is in one.
-
-        The task looks at ``closing`` and ``pending`` before it waits again.
-        """
+        """Ends the socket task's wait for its client (see :func:`_feed`), if it is in it."""
         wait = self._wait
         if wait is not None and not self._woken:
             self._woken = True
             wait.reschedule(asyncio.get_running_loop().time())
 
-    def waiting(self, wait: asyncio.Timeout | None, *, by_pushes: bool = False) -> None:
-        """The wait :meth:`wake` ends (None once it is over), and whether a push ends it too."""
+    def waiting(self, wait: asyncio.Timeout | None) -> None:
+        """The wait :meth:`wake` ends; None once it is over."""
         if wait is not None:
             self._woken = False
-        self._wait, self._woken_by_pushes = wait, by_pushes
+        self._wait = wait
 
     def wait_ended(self) -> None:
         """The wait expired: :meth:`wake` ended it, or else its deadline, the token's expiry."""
@@ -294,7 +321,7 @@ async def _serve(
     after: uuid.UUID | None,
 ) -> tuple[int, str]:
     """Runs the socket until it must close; returns the close code and reason."""
-    session = Session(claims, gateway.settings.ws_send_queue_size)
+    session = Session(claims, gateway.settings.ws_send_queue_size, websocket)
     try:
         await gateway.hub.join(session)
     except TooManySockets as exc:
@@ -324,8 +351,9 @@ async def _feed(
 ) -> tuple[int, str]:
     """Replays, relays and watches for the reasons to close, until one comes.
 
-    All in this one task: its frames are kept for as long as the socket is
-    open, so the loop is inline rather than in coroutines of its own.
+    This task only waits for its client: its frames are kept for as long as
+    the socket is open. Pushes are sent by a task that lives while there is
+    something to send (:meth:`Session.deliver`), the replay by one of its own.
     """
     claims = session.claims
     # The token's expiry, on the loop's clock: the deadline of every wait below.
@@ -336,36 +364,32 @@ async def _feed(
         # list or announced to the hub, which now knows this socket.
         if await gateway.tokens.revocations.is_revoked(claims):
             return UNAUTHORIZED, "token revoked"
-        if after is not None:
+        if after is None:
+            session.go_live()
+        else:
             replay = asyncio.create_task(_send_replay(websocket, gateway, session, token, after))
-            replay.add_done_callback(lambda _: session.wake())
-        while True:
-            ended = _reason_to_close(session, replay)
-            if ended is not None:
-                return ended
-            live = replay is None or replay.done()
-            sending = live and bool(session.pending)
+            replay.add_done_callback(functools.partial(_replay_ended, session))
+        while session.closing is None:
             # A timeout at the token's expiry that Session.wake makes expire
             # at once: asyncio's own way to interrupt this task's await from
             # outside, told apart from a cancellation of the task itself.
             wait = asyncio.timeout_at(expires)
             try:
                 async with wait:
-                    session.waiting(wait, by_pushes=live and not sending)
-                    # Clients have nothing to say; reading is how a goodbye is noticed.
-                    step = _send_pending(websocket, session) if sending else websocket.receive()
+                    session.waiting(wait)
                     try:
-                        message = await step
+                        # Clients have nothing to say; reading is how a goodbye is noticed.
+                        message = await websocket.receive()
                     finally:
                         session.waiting(None)
-                if message is not None and message["type"] == "websocket.disconnect":
-                    return 1000, "client left"
             except TimeoutError:
                 if not wait.expired():
                     raise
                 session.wait_ended()
-            except (WebSocketDisconnect, OSError):
+                continue
+            if message["type"] == "websocket.disconnect":
                 return 1000, "client left"
+        return session.closing
     except RedisError as exc:
         log.warning("socket closed, Redis failed: %r", exc)
         return TRY_AGAIN_LATER, "try again later"
@@ -373,31 +397,26 @@ async def _feed(
         if replay is not None:
             replay.cancel()
             await asyncio.gather(replay, return_exceptions=True)
+        await session.stop_sending()
         # Leaving first: a slow client stops being fed before the close
         # frame waits behind what it has not read.
         await gateway.hub.leave(session)
 
 
-def _reason_to_close(session: Session, replay: asyncio.Task[None] | None) -> tuple[int, str] | None:
-    """The close code and reason if the socket must close now, else None."""
-    if session.closing is not None:
-        return session.closing
-    return _replay_ended(replay) if replay is not None else None
-
-
-def _replay_ended(replay: asyncio.Task[None]) -> tuple[int, str] | None:
-    """Why the socket closes after its replay; None while it runs or when it went well."""
-    if not replay.done():
-        return None
+def _replay_ended(session: Session, replay: asyncio.Task[None]) -> None:
+    """Closes the socket when its replay failed; a replay that went well went live itself."""
+    if replay.cancelled():
+        return
     error = replay.exception()
     if error is None:
-        return None
+        return
     if isinstance(error, ReplayFailed):
-        return error.code, error.reason
-    if isinstance(error, WebSocketDisconnect | OSError):
-        return 1000, "client left"
-    log.warning("socket ended by an error: %r", error)
-    return TRY_AGAIN_LATER, "try again later"
+        session.close(error.code, error.reason)
+    elif isinstance(error, WebSocketDisconnect | OSError):
+        session.close(1000, "client left")
+    else:
+        log.warning("socket ended by an error: %r", error)
+        session.close(TRY_AGAIN_LATER, "try again later")
 
 
 async def _send_pending(websocket: WebSocket, session: Session) -> None:
@@ -423,6 +442,7 @@ async def _send_replay(
             await websocket.send_text(json.dumps(message, separators=(",", ":")))
             session.sent(notification_id)
             NOTIFICATIONS_SENT.labels("replay").inc()
+    session.go_live()
 
 
 async def _replay(gateway: Gateway, token: str, after: uuid.UUID) -> AsyncIterator[dict[str, Any]]:
