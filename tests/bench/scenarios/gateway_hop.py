@@ -1,11 +1,128 @@
-"""Gateway hop: the same authenticated read straight to the service and through the gateway."""
+"""Gateway hop: the same authenticated read straight to the service and through the gateway.
+
+Two measurements, each straight to wishlists and through the gateway, alternating:
+
+- throughput: closed-loop wrk at saturation (a ceiling; its latencies are
+  queueing at saturation and are not reported);
+- latency: open loop, requests sent at a constant rate (half the direct
+  throughput just measured) from a separate Python process, each timed from
+  the moment it was due to be sent (so a slow answer cannot delay the next
+  request's clock), both paths at the same offered rate. The added latency is
+  through minus direct, run by run.
+
+Run as a script (``python gateway_hop.py <config.json>``) it is that paced client.
+"""
 
 from __future__ import annotations
 
-from harness import API, Bench, Figure, Result, Spread, WrkRun, interleaved, scenario, wrk
+import asyncio
+import json
+import math
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 CONNECTIONS = 16
 ITEMS = 10
+PACED_CONNECTIONS = 64
+WARM_UP_REQUESTS = 50
+_BENCH_DIR = str(Path(__file__).resolve().parents[1])
+
+
+@dataclass(frozen=True)
+class PacedRun:
+    offered_per_second: float
+    achieved_per_second: float
+    latency_ms: dict[int, float]
+    errors: int
+
+
+async def _paced_client(config: dict[str, Any]) -> dict[str, Any]:
+    """Sends GETs at a constant rate; latency percentiles from each request's due time."""
+    import httpx  # noqa: PLC0415 - the client process alone needs it here
+
+    rate: float = config["rate"]
+    count = max(1, int(rate * config["seconds"]))
+    loop = asyncio.get_running_loop()
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(
+        max_connections=PACED_CONNECTIONS, max_keepalive_connections=PACED_CONNECTIONS
+    )
+    async with httpx.AsyncClient(
+        headers=config["headers"], limits=limits, timeout=10, trust_env=False
+    ) as client:
+        for _ in range(WARM_UP_REQUESTS):
+            await client.get(config["url"])
+
+        async def one(due: float) -> None:
+            nonlocal errors
+            try:
+                response = await client.get(config["url"])
+                await response.aread()
+                if response.status_code != 200:
+                    errors += 1
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append((loop.time() - due) * 1000)
+
+        tasks = []
+        start = loop.time() + 0.05
+        for n in range(count):
+            due = start + n / rate
+            delay = due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
+        elapsed = loop.time() - start
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+        return ordered[rank - 1]
+
+    return {
+        "achieved": count / elapsed,
+        "latency_ms": {str(p): pct(p) for p in (50, 90, 99)},
+        "errors": errors,
+    }
+
+
+async def paced(url: str, headers: dict[str, str], rate: float, seconds: float) -> PacedRun:
+    """The paced client in a process of its own (its CPU is not the bench's event loop)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as config:
+        json.dump({"url": url, "headers": headers, "rate": rate, "seconds": seconds}, config)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            config.name,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": _BENCH_DIR},
+        )
+        out, _ = await process.communicate()
+        assert process.returncode == 0, f"paced client failed ({process.returncode})"
+    finally:
+        os.unlink(config.name)
+    result = json.loads(out)
+    return PacedRun(
+        rate,
+        result["achieved"],
+        {int(p): v for p, v in result["latency_ms"].items()},
+        result["errors"],
+    )
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_paced_client(json.loads(Path(sys.argv[1]).read_text())))))
+    sys.exit(0)
+
+
+from harness import API, Bench, Figure, Result, Spread, interleaved, scenario, wrk  # noqa: E402
 
 
 @scenario("gateway-hop", "Gateway hop")
@@ -17,56 +134,91 @@ async def gateway_hop(bench: Bench) -> Result:
             "POST", f"/wishlists/{wishlist['id']}/items", owner, {"title": f"gift {n}"}
         )
     path = f"{API}/wishlists/{wishlist['id']}"
-    runs: dict[str, list[WrkRun]] = {"direct": [], "gateway": []}
+    bases = {"gateway": bench.gateway, "direct": bench.url("wishlists")}
 
-    async def measure(where: str, base: str) -> float:
+    async def saturate(where: str) -> float:
         run = await wrk(
-            base + path, seconds=bench.seconds, connections=CONNECTIONS, headers=owner.headers
+            bases[where] + path,
+            seconds=bench.seconds,
+            connections=CONNECTIONS,
+            headers=owner.headers,
         )
         assert run.errors == 0, f"{where}: {run.errors} errors"
-        runs[where].append(run)
         return run.requests_per_second
 
     via, direct, ratio = await interleaved(
-        bench.repeats,
-        lambda: measure("gateway", bench.gateway),
-        lambda: measure("direct", bench.url("wishlists")),
+        bench.repeats, lambda: saturate("gateway"), lambda: saturate("direct")
     )
+    rate = max(1.0, direct.median / 2)
+    runs: dict[str, list[PacedRun]] = {"direct": [], "gateway": []}
 
-    def added(percentile: int) -> Spread:
+    async def open_loop(where: str) -> float:
+        run = await paced(bases[where] + path, owner.headers, rate, bench.seconds)
+        assert run.errors == 0, f"{where}: {run.errors} errors at {rate:.0f}/s"
+        runs[where].append(run)
+        return run.latency_ms[50]
+
+    await interleaved(bench.repeats, lambda: open_loop("gateway"), lambda: open_loop("direct"))
+
+    def latency(where: str, p: int) -> Spread:
+        return Spread.of([r.latency_ms[p] for r in runs[where]])
+
+    def added(p: int) -> Spread:
         return Spread.of(
             [
-                g.latency_ms[percentile] - d.latency_ms[percentile]
+                g.latency_ms[p] - d.latency_ms[p]
                 for d, g in zip(runs["direct"], runs["gateway"], strict=True)
             ]
         )
 
     added_p50, added_p99 = added(50), added(99)
+    achieved = Spread.of([r.achieved_per_second for r in runs["gateway"]])
     return Result(
         "gateway-hop",
         "Gateway hop",
-        f"`GET {API}/wishlists/{{id}}` of a list with {ITEMS} items, as its owner, with wrk"
-        f" (one thread, {CONNECTIONS} connections, {bench.seconds} s per run), straight to"
-        " the wishlists service and through the gateway, alternating, "
-        f"{bench.repeats} runs each. Both processes and wrk share the machine's cores.",
+        f"`GET {API}/wishlists/{{id}}` of a list with {ITEMS} items, as its owner, straight"
+        " to the wishlists service and through the gateway, alternating, "
+        f"{bench.repeats} runs each. Throughput: wrk, closed loop (one thread,"
+        f" {CONNECTIONS} connections, {bench.seconds} s per run). Latency: open loop,"
+        f" {rate:.0f} requests/s (half the median direct throughput of this run) for"
+        f" {bench.seconds} s per run from a separate Python process (httpx, up to"
+        f" {PACED_CONNECTIONS} connections, {WARM_UP_REQUESTS} requests of warm-up), each"
+        " request timed from when it was due; added latency is through minus direct, run"
+        " by run. The processes and the clients share the machine's cores.",
         [
-            Figure("straight to wishlists", direct, "req/s", digits=0),
-            Figure("through the gateway", via, "req/s", digits=0),
+            Figure("straight to wishlists, closed loop", direct, "req/s", digits=0),
+            Figure("through the gateway, closed loop", via, "req/s", digits=0),
             Figure(
                 "throughput through the gateway",
                 ratio,
                 "x direct",
-                target="≥ 0.8x direct",
-                met=ratio.median >= 0.8,
+                target="≥ 0.9x direct",
+                met=ratio.median >= 0.9,
                 digits=2,
             ),
-            Figure("added p50 latency", added_p50, "ms", digits=2),
             Figure(
-                "added p99 latency",
+                "open loop: offered through the gateway",
+                achieved,
+                "req/s achieved",
+                note=f"{rate:.0f}/s offered",
+                digits=0,
+            ),
+            Figure("open loop: p50 straight to wishlists", latency("direct", 50), "ms", digits=2),
+            Figure("open loop: p99 straight to wishlists", latency("direct", 99), "ms", digits=2),
+            Figure(
+                "open loop: added p50 latency",
+                added_p50,
+                "ms",
+                target="< 1 ms",
+                met=added_p50.median < 1,
+                digits=2,
+            ),
+            Figure(
+                "open loop: added p99 latency",
                 added_p99,
                 "ms",
-                target="< 2 ms",
-                met=added_p99.median < 2,
+                target="< 3 ms",
+                met=added_p99.median < 3,
                 digits=2,
             ),
         ],
@@ -75,28 +227,14 @@ async def gateway_hop(bench: Bench) -> Result:
 
 
 FINDINGS = """\
-**Why the targets are missed.** On two cores the hop is not free: the gateway
-is a Python process that parses the request, verifies the JWT (Ed25519),
-spends from the rate limit and checks the revocation list in Redis, forwards
-with httpx and streams the answer back, which is about as much CPU per request
-as the wishlists service spends answering it from PostgreSQL. Through the
-gateway, each request costs the machine roughly twice the Python work, and
-wrk, the gateway and the service share the same two cores, so throughput
-through the gateway is well below 0.8x and the added latency is queueing, not
-the hop's own few hundred microseconds. py-spy profiles (wishlists and the
-gateway under this load) show no single hot spot left: uvicorn's and
-Starlette's per-request machinery, the JWT check, httpcore's pool and the
-socket writes.
+**Method** (changed on 2026-12-07): the added latency used to be read from
+the closed-loop wrk runs at saturation, where it is queueing of two
+saturated paths, not the hop (it once came out as -60 ms). It is now
+measured open loop at the same offered rate on both paths, half the direct
+capacity, so neither path saturates; wrk stays for the throughput ceiling.
 
-**Fixed first** (commit 166a8d0, measured back to back with this scenario
-on 2026-11-30): FastAPI ran the plain-def dependencies in a worker thread on
-every request; httpcore imported the missing sniffio on every request,
-searching sys.path each time; the JSON logging turned uvicorn's access log
-back on. Straight to wishlists went from 403 to 465 req/s, through the
-gateway from 245 to 312 req/s.
-
-**What would close the gap:** cache verified tokens for their lifetime
-(one Ed25519 check per token instead of per request), do the rate-limit
-spend and the revocation check in one Redis round trip, and give the gateway
-cores of its own (a deployment runs it on other machines than the services;
-here all share two)."""
+**Per request the gateway** verifies an access token's signature once in
+the token's life (claims kept in an LRU keyed by the token's hash, until
+its expiry and while its key is still served), checks revocation and
+spends from the rate limit in one Redis round trip (a Lua script), then
+forwards with httpx and streams the answer back."""
