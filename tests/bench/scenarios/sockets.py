@@ -148,7 +148,7 @@ WHY = (
     " kept a zlib compressor and decompressor per socket: this scenario measured 69.7,"
     " 80.3 and 83.5 KiB per socket at 1k, 5k and 10k sockets on 2026-11-30. An idle"
     " socket is one task (uvicorn's), waiting for its client with no queue of its own"
-    " (commits 994225e and d88c09e; it was three tasks and a queue, 47.3 KiB at 10k),"
+    " (commits 994225e, d88c09e, fc74b45; it was three tasks and a queue, 47.3 KiB at 10k),"
     " entered ahead of the HTTP-only middleware and routers whose coroutine frames"
     " each socket kept. What is left is mostly uvicorn's and websockets' state per"
     " connection (a receive queue, the handshake's request and headers) and the frames"
