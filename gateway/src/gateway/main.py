@@ -36,12 +36,10 @@ from wishlist_shared.correlation import HEADER as REQUEST_ID_HEADER
 from wishlist_shared.correlation import CorrelationMiddleware
 from wishlist_shared.jwt import JWKSClient, TokenVerifier, VerifiedTokens
 from wishlist_shared.revocation import RevocationList
-from wishlist_shared.security import TokenChecker
+from wishlist_shared.security import VERIFIED_TOKENS, TokenChecker
 from wishlist_shared.service import create_service_app
 
 SERVICE = "gateway"
-VERIFIED_TOKENS = 10_000
-"""Access tokens whose claims are kept once verified (LRU): a few MiB at most."""
 
 
 def _http_client(settings: Settings) -> httpx.AsyncClient:

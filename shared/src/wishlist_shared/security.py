@@ -27,7 +27,7 @@ from wishlist_shared.settings import ProcessSettings
 
 UNAUTHORIZED = ProblemType(401, "unauthorized", "Unauthorized")
 VERIFIED_TOKENS = 10_000
-"""Access tokens a service keeps verified (LRU): each signature is checked once, not per request."""
+"""Access tokens a process keeps verified (LRU, a few MiB): each signature is checked once."""
 _bearer = HTTPBearer(auto_error=False)
 
 
