@@ -356,13 +356,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     chosen = [s for s in SCENARIOS if not wanted or s.name in wanted]
-    if args.quick and args.plots == DEFAULT_PLOTS:
-        # A quick run's plots mean nothing: they must not replace the real ones.
+    tree = args.platform_tree.resolve()
+    partial = bool(wanted) or tree != ROOT or args.baseline_tree is not None
+    if (args.quick or partial) and args.plots == DEFAULT_PLOTS:
+        # Only a full run's plots go beside the BENCHMARKS.md it writes: a
+        # quick or partial run's must not replace them.
         args.plots = Path(tempfile.mkdtemp(prefix="bench-plots-"))
     args.plots.mkdir(parents=True, exist_ok=True)
     # Read before the run: its plots make the working tree dirty.
     facts = machine()
-    tree = args.platform_tree.resolve()
     if tree != ROOT:
         facts["platform"] = f"{commit_of(tree)} (from {tree})"
     started = time.monotonic()
@@ -395,8 +397,11 @@ def main(argv: list[str] | None = None) -> int:
         if baseline is not None:
             print(text)
         return 0
-    if wanted or tree != ROOT or baseline is not None:
-        print("bench: not a full run of this tree; BENCHMARKS.md is left as it was")
+    if partial:
+        print(
+            "bench: not a full run of this tree; BENCHMARKS.md and its plots are left"
+            f" as they were (plots of this run: {args.plots})"
+        )
         print(text)
     else:
         args.output.write_text(text)
