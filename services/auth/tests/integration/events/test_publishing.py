@@ -97,16 +97,22 @@ async def test_profile_changes_and_deletion_are_published_in_order(
     }
     assert seen[2][1]["payload"] == {"user_id": account.user["id"]}
 
-    conn = await asyncpg.connect(stack.database.admin_url)
-    try:
-        rows = await conn.fetch("SELECT routing_key, state FROM auth.outbox ORDER BY id")
-    finally:
-        await conn.close()
-    assert [(r["routing_key"], r["state"]) for r in rows] == [
-        ("auth.user_registered.v1", "published"),
-        ("auth.user_updated.v1", "published"),
-        ("auth.user_deleted.v1", "published"),
-    ]
+    # The relay marks its rows once RabbitMQ confirmed the whole window, so a
+    # consumer may hold an event a moment before its row says published.
+    async def all_published() -> bool:
+        conn = await asyncpg.connect(stack.database.admin_url)
+        try:
+            rows = await conn.fetch("SELECT routing_key, state FROM auth.outbox ORDER BY id")
+        finally:
+            await conn.close()
+        assert [(r["routing_key"], r["state"]) for r in rows] == [
+            ("auth.user_registered.v1", "published"),
+            ("auth.user_updated.v1", "published"),
+            ("auth.user_deleted.v1", "published"),
+        ]
+        return True
+
+    await eventually(all_published, timeout=10)
 
 
 async def test_a_refused_registration_publishes_nothing(auth: AuthApi, stack: Stack) -> None:
