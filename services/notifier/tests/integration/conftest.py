@@ -13,13 +13,14 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import aio_pika
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -30,6 +31,7 @@ from wishlist_shared.testing import snapshots
 from wishlist_shared.testing.databases import DatabaseFactory
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.plugin import fresh_namespace
+from wishlist_shared.testing.processes import free_port
 from wishlist_shared.testing.servers import Servers
 from wishlist_shared.testing.smtp import SmtpSink, running_sink
 from wishlist_shared.testing.stack import Namespace, Stack
@@ -277,3 +279,41 @@ async def own_platform(stack: Stack, smtp_sink: SmtpSink) -> AsyncIterator[Platf
     """A platform of this test's own, whose notifier it may kill or duplicate."""
     async with platform_on(stack, smtp_sink) as running:
         yield running
+
+
+PrivateRedis = Callable[..., Awaitable[Redis]]
+"""Starts a redis-server of the test's own whose default user gets the given ACL words."""
+
+
+@pytest.fixture
+async def private_redis() -> AsyncIterator[PrivateRedis]:
+    """redis-servers of the test's own (the shared one is never reconfigured), stopped after it.
+
+    Called with the words of a ``user default on nopass ...`` directive after
+    ``nopass``, as in redis.conf: what the server lets the client do, so that
+    a refusal is the server's genuine error reply.
+    """
+    started: list[tuple[asyncio.subprocess.Process, Redis]] = []
+
+    async def start(*acl: str) -> Redis:
+        port = free_port()
+        server = await asyncio.create_subprocess_exec(
+            "redis-server",
+            *("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"),
+            # One directive, its words as separate arguments.
+            *("--user", "default", "on", "nopass", *acl),
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        client = Redis(port=port)
+        started.append((server, client))
+        await eventually(client.ping, message="the private redis-server answers")
+        return client
+
+    try:
+        yield start
+    finally:
+        for server, client in started:
+            await client.aclose()
+            if server.returncode is None:
+                server.terminate()
+            await server.wait()

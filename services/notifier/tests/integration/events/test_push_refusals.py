@@ -6,10 +6,9 @@ user may not ``PUBLISH``: the server's genuine error reply.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
@@ -17,38 +16,17 @@ from redis.exceptions import NoPermissionError
 
 from notifier.events.push import PushRefusedError, RedisPushPublisher, push_key
 from wishlist_shared.outbox import PublishRefusedError
-from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.processes import free_port
+
+if TYPE_CHECKING:
+    from conftest import PrivateRedis
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server")
 
 
 @pytest.fixture
-async def refusing_redis() -> AsyncIterator[Redis]:
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        # One directive, its words as separate arguments, as in redis.conf.
-        *("--user", "default", "on", "nopass", "~*", "&*", "+@all", "-publish"),
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    client = Redis(port=port)
-    try:
-        await eventually(client.ping, message="the private redis-server answers")
-        yield client
-    finally:
-        await client.aclose()
-        if server.returncode is None:
-            server.terminate()
-        await server.wait()
+async def refusing_redis(private_redis: PrivateRedis) -> Redis:
+    return await private_redis("~*", "&*", "+@all", "-publish")
 
 
 async def push(redis: Redis) -> None:

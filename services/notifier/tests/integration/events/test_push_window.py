@@ -7,11 +7,10 @@ the middle of a batch.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 from redis.asyncio import Redis
@@ -21,7 +20,9 @@ from redis.exceptions import NoPermissionError
 from notifier.events.push import PushRefusedError, RedisPushPublisher, channel, push_key
 from wishlist_shared.outbox import OutgoingMessage
 from wishlist_shared.testing.eventually import eventually
-from wishlist_shared.testing.processes import free_port
+
+if TYPE_CHECKING:
+    from conftest import PrivateRedis
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="no redis-server")
 
@@ -31,32 +32,13 @@ REFUSED_USER = uuid.UUID("ffffffff-0000-4000-8000-000000000000")
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    port = free_port()
-    server = await asyncio.create_subprocess_exec(
-        "redis-server",
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
+async def redis(private_redis: PrivateRedis) -> Redis:
+    return await private_redis(
         # Publishing allowed on the channels of users whose id starts 0-e.
-        *("--user", "default", "on", "nopass", "~*", f"&{PREFIX}notifications:[0-9a-e]*"),
+        "~*",
+        f"&{PREFIX}notifications:[0-9a-e]*",
         "+@all",
-        stdout=asyncio.subprocess.DEVNULL,
     )
-    client = Redis(port=port)
-    try:
-        await eventually(client.ping, message="the private redis-server answers")
-        yield client
-    finally:
-        await client.aclose()
-        if server.returncode is None:
-            server.terminate()
-        await server.wait()
 
 
 def push(user_id: uuid.UUID, n: int) -> OutgoingMessage:
