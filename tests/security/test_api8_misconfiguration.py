@@ -4,7 +4,9 @@ CORS answers only the configured origins; every error, from the gateway and
 from each service, is a problem document with no stack trace or internals;
 an unexpected exception is a bare 500; in production mode the services serve
 no interactive docs pages (the gateway's own FastAPI docs are always off; its
-``/api/docs`` is the public API's documentation, on purpose).
+``/api/docs`` is the public API's documentation, on purpose); production mode
+refuses RabbitMQ's guest account and the link-preview test allowlist, as it
+refuses development secrets.
 """
 
 from __future__ import annotations
@@ -16,9 +18,16 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
+from auth.settings import Settings as AuthSettings
+from notifier.settings import Settings as NotifierSettings
 from wishlist_shared.service import create_service_app
-from wishlist_shared.settings import ProcessSettings
+from wishlist_shared.settings import (
+    ProcessSettings,
+    ServiceSettings,
+)
+from wishlists.settings import Settings as WishlistsSettings
 
 if TYPE_CHECKING:
     from conftest import Platform
@@ -124,3 +133,53 @@ async def test_the_gateway_exposes_no_docs_of_its_own_framework(platform: Platfo
     for path in ("/docs", "/redoc", "/openapi.json"):
         response = await platform.http.get(path)
         assert response.status_code == 404, path
+
+
+# Production values for every secret a service has, so only the setting under test is refused.
+PRODUCTION_SECRETS: dict[str, str] = {
+    "database_url": "postgresql+asyncpg://svc:a-real-password@db.internal/app",
+    "secret_key": "k" * 48,
+}
+SERVICES: list[type[ServiceSettings]] = [AuthSettings, WishlistsSettings, NotifierSettings]
+
+
+def _production(settings: type[ServiceSettings], **values: object) -> ServiceSettings:
+    secrets = {k: v for k, v in PRODUCTION_SECRETS.items() if k in settings.model_fields}
+    return settings(environment="production", **secrets, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("settings", SERVICES, ids=lambda s: s.__module__.split(".")[0])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "amqp://guest:guest@rabbitmq.internal:5672/",
+        "amqp://guest:another-password@rabbitmq.internal:5672/",
+        "amqps://gu%65st:guest@rabbitmq.internal/",
+    ],
+)
+def test_production_refuses_rabbitmqs_guest_account(
+    settings: type[ServiceSettings], url: str
+) -> None:
+    with pytest.raises(ValidationError, match="guest account"):
+        _production(settings, rabbitmq_url=url)
+    # Development keeps working on the local broker's guest.
+    assert settings(rabbitmq_url=url).rabbitmq_url == url
+
+
+@pytest.mark.parametrize("settings", SERVICES, ids=lambda s: s.__module__.split(".")[0])
+def test_production_starts_with_a_broker_user_of_its_own(settings: type[ServiceSettings]) -> None:
+    url = "amqp://wishlist:a-real-password@rabbitmq.internal:5672/"
+    assert _production(settings, rabbitmq_url=url).rabbitmq_url == url
+
+
+def test_production_refuses_the_link_preview_test_allowlist() -> None:
+    broker = "amqp://wishlist:a-real-password@rabbitmq.internal:5672/"
+    with pytest.raises(ValidationError, match="link_preview_test_allowed"):
+        _production(
+            WishlistsSettings,
+            rabbitmq_url=broker,
+            link_preview_test_allowed_addresses=["127.0.0.1:8080"],
+        )
+    assert (
+        _production(WishlistsSettings, rabbitmq_url=broker).link_preview_exceptions() == frozenset()
+    )

@@ -1,4 +1,4 @@
-"""Settings every service shares, and the refusal to run production on dev secrets.
+"""Settings every service shares, and the refusal to run production on dev settings.
 
 Each service declares one ``Settings`` class that extends :class:`ServiceSettings`
 (the gateway, which has no events, :class:`ProcessSettings`) with its own
@@ -9,6 +9,7 @@ comes from the environment and has a default that works on a developer's machine
 from __future__ import annotations
 
 from typing import Literal, Self
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,7 +19,7 @@ DEV_SECRET_MARKER = "dev-insecure"  # noqa: S105 - the marker, not a secret
 
 
 class InsecureProductionSettingsError(ValueError):
-    """Raised when production mode is asked to run with development secrets."""
+    """Raised when production mode is asked to run with development secrets or settings."""
 
 
 class ProcessSettings(BaseSettings):
@@ -29,7 +30,7 @@ class ProcessSettings(BaseSettings):
     model_config = SettingsConfigDict(use_attribute_docstrings=True)
 
     environment: Literal["development", "production"] = "development"
-    """`production` refuses to start while any secret still has its development default."""
+    """`production` refuses development secrets, RabbitMQ's guest and tests-only settings."""
     log_level: str = "INFO"
     """Lowest level of log lines written."""
     log_json: bool = True
@@ -55,17 +56,19 @@ class ProcessSettings(BaseSettings):
         """Values that must not keep their development default in production."""
         return {}
 
-    @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> Self:
-        if self.environment != "production":
-            return self
+    def production_refusals(self) -> list[str]:
+        """Why this configuration must not run in production; empty when it may."""
         insecure = sorted(
             name for name, value in self.secret_fields().items() if DEV_SECRET_MARKER in value
         )
-        if insecure:
-            raise InsecureProductionSettingsError(
-                "production mode refuses development secrets; set: " + ", ".join(insecure)
-            )
+        if not insecure:
+            return []
+        return ["production mode refuses development secrets; set: " + ", ".join(insecure)]
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Self:
+        if self.environment == "production" and (refusals := self.production_refusals()):
+            raise InsecureProductionSettingsError("; ".join(refusals))
         return self
 
 
@@ -84,3 +87,15 @@ class ServiceSettings(ProcessSettings):
     """Events kept that no queue was bound for yet; beyond it the oldest go first."""
     unrouted_max_age_seconds: int = 7 * 24 * 3600
     """How long an event no queue was bound for is kept, for a consumer deployed late."""
+
+    def production_refusals(self) -> list[str]:
+        refusals = super().production_refusals()
+        # RabbitMQ's built-in account has a published password; a broker that
+        # still takes it is open to anyone who can reach it.
+        user = urlsplit(self.rabbitmq_url).username
+        if user is not None and unquote(user) == "guest":
+            refusals.append(
+                "production mode refuses RabbitMQ's guest account; set rabbitmq_url"
+                " to a user of the platform's own"
+            )
+        return refusals

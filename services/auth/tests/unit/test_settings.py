@@ -11,6 +11,7 @@ from auth.settings import Settings
 from wishlist_shared.settings import DEV_SECRET_MARKER
 
 PRODUCTION_URL = "postgresql+asyncpg://auth_svc:Zq8-not-a-default@db:5432/wishlist"
+PRODUCTION_BROKER = "amqp://wishlist:Vb3-not-a-default@rabbitmq:5672/"
 
 
 def test_development_defaults_work_without_any_environment() -> None:
@@ -34,7 +35,12 @@ def test_production_refuses_a_development_secret_key_even_with_a_real_database()
 
 
 def test_production_starts_with_real_secrets() -> None:
-    settings = Settings(environment="production", database_url=PRODUCTION_URL, secret_key="k" * 48)
+    settings = Settings(
+        environment="production",
+        database_url=PRODUCTION_URL,
+        secret_key="k" * 48,
+        rabbitmq_url=PRODUCTION_BROKER,
+    )
     assert settings.environment == "production"
 
 

@@ -67,3 +67,12 @@ class Settings(ServiceSettings):
 
     def secret_fields(self) -> dict[str, str]:
         return {"database_url": self.database_url}
+
+    def production_refusals(self) -> list[str]:
+        refusals = super().production_refusals()
+        if self.link_preview_test_allowed_addresses:
+            # The allowlist opens the SSRF guard to private addresses: tests only.
+            refusals.append(
+                "production mode refuses link_preview_test_allowed_addresses (tests only)"
+            )
+        return refusals
