@@ -98,6 +98,18 @@ def test_share_addresses_take_the_form_auth_stores() -> None:
         "kim@example",
         "a b@example.com",
         "x" * 250 + "@e.co",
+        # Each of these would let an invitation reach a second mailbox, or none.
+        "root,victim@example.com",
+        "root;victim@example.com",
+        "root@example.com,victim@example.com",
+        '"root victim"@example.com',
+        "root@example.com\r\nBcc: victim@example.com",
+        "root@[127.0.0.1]",
     ):
         with pytest.raises(ValueError, match="email"):
             share_email(bad)
+
+
+def test_share_addresses_accept_what_auth_lets_register() -> None:
+    for good in ("kim.o'hara+gifts@example.com", "ana@sub.example.co.uk", "t@wishes.test"):
+        assert share_email(good) == good
