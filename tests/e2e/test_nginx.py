@@ -245,6 +245,39 @@ async def test_a_notification_reaches_a_socket_opened_through_nginx(edge: Edge) 
         assert notification["data"]["wishlist"]["id"] == wishlist.json()["id"]
 
 
+async def test_tickets_and_share_tokens_stay_out_of_the_access_log(edge: Edge) -> None:
+    token = uuid.uuid4().hex
+    async with edge.client() as http:
+        viewer = await person(http, "Tomas")
+        url = await socket_url(http, edge, viewer)
+        ticket = url.rsplit("=", 1)[1]
+        async with connect(url, ssl=edge.tls, open_timeout=10):
+            pass
+        assert (await http.get(f"{API}/shared/{token}")).status_code == 404
+        assert (
+            await http.post(f"{API}/shared/{token}/join", headers=viewer.headers)
+        ).status_code == 404
+        await http.get(f"/shared/{token}")
+
+    def logged_paths() -> list[str]:
+        lines = edge.log.read_text().splitlines()
+        return [json.loads(line)["path"] for line in lines if line.startswith("{")]
+
+    async def all_logged() -> bool:
+        paths = await asyncio.to_thread(logged_paths)
+        return {
+            f"{API}/shared/[redacted]",
+            f"{API}/shared/[redacted]/join",
+            "/shared/[redacted]",
+            "/ws",
+        } <= set(paths)
+
+    await eventually(all_logged, timeout=10, message="the requests never reached the access log")
+    text = await asyncio.to_thread(edge.log.read_text)
+    assert token not in text
+    assert ticket not in text
+
+
 async def refusal(url: str, tls: ssl.SSLContext) -> int:
     """The status that refused the handshake, or the close code of the socket; 0: neither."""
     try:
