@@ -112,3 +112,16 @@ test("email preferences are off at first and kept once saved", async ({ browser 
   await expect(page.getByRole("checkbox", { name: "Someone shares a list with me" })).not.toBeChecked();
   await expect(page.getByRole("checkbox", { name: "Something is added to a list shared with me" })).toBeChecked();
 });
+
+test("logging in never sends a person to another site, whatever `next` says", async ({ browser, baseURL }) => {
+  const person = await newPerson(browser, "Noor");
+  const visitor = await (await browser.newContext()).newPage();
+  // A tab, decoded by the page, is dropped by the browser's URL parser: "/\t/x" is "//x".
+  await visitor.goto("/login?next=/%09/evil.example");
+  await visitor.getByLabel("Email").fill(person.email);
+  await visitor.getByLabel("Password").fill(PASSWORD);
+  await visitor.getByRole("button", { name: "Log in" }).click();
+  await expect(visitor.getByRole("heading", { name: "My lists" })).toBeVisible();
+  expect(new URL(visitor.url()).origin).toBe(new URL(baseURL as string).origin);
+  expect(new URL(visitor.url()).pathname).toBe("/wishlists");
+});
