@@ -122,15 +122,19 @@ class LinkFetcher:
         raise LinkUnreadable(f"The link redirects more than {self.limits.max_redirects} times.")
 
     async def _vet(self, target: Target) -> list[IPAddress]:
+        # A name that resolves to an internal address is answered exactly as a
+        # name that does not resolve: were the two told apart, the previewer
+        # would map which names exist inside the operator's network.
+        not_found = LinkUnreadable(f"The host {target.host} could not be found.")
         if target.address is not None:
             addresses = [target.address]
         else:
             try:
                 addresses = await self.resolver(target.host, target.port)
             except (OSError, UnicodeError) as exc:
-                raise LinkUnreadable(f"The host {target.host} could not be found.") from exc
+                raise not_found from exc
             if not addresses:
-                raise LinkUnreadable(f"The host {target.host} could not be found.")
+                raise not_found
         refused = [
             a
             for a in addresses
@@ -140,8 +144,7 @@ class LinkFetcher:
             log.info("link preview refused: %s resolves to %s", target.host, refused[0])
             if target.address is not None:
                 raise UrlNotAllowed(f"The link points at a non-public address ({refused[0]}).")
-            # Which internal address a name has is not the caller's business.
-            raise UrlNotAllowed(f"The host {target.host} resolves to a non-public address.")
+            raise not_found
         return addresses
 
     async def _open(self, target: Target, addresses: list[IPAddress]) -> httpx.Response:

@@ -234,11 +234,25 @@ async def test_a_name_with_any_refused_address_is_refused(
     names = Names({"shop.example": [LOOPBACK, ipaddress.IPv4Address("10.0.0.1")]})
     f = LinkFetcher(FetchLimits(), frozenset({socket_address(site.address)}), names)
     try:
-        with pytest.raises(UrlNotAllowed, match="non-public") as refused:
+        with pytest.raises(LinkUnreadable, match="could not be found") as refused:
             await f.fetch(f"http://shop.example:{site.port}/")
-        with pytest.raises(LinkUnreadable, match="could not be found"):
-            await f.fetch("http://unknown.example/")
     finally:
         await f.aclose()
     assert "10.0.0.1" not in str(refused.value)  # internal addresses are not told
     assert site.connections == 0
+
+
+async def test_an_internal_name_is_answered_as_an_unknown_one(trap: PageServer) -> None:
+    # Told apart, the two would map which names exist inside the network.
+    names = Names({"db.internal": [ipaddress.IPv4Address("10.0.0.7")], "printer.lan": [LOOPBACK]})
+    f = LinkFetcher(FetchLimits(), frozenset(), names)
+    answers = []
+    try:
+        for host in ("db.internal", "printer.lan", "nothing.internal"):
+            with pytest.raises(LinkUnreadable) as failed:
+                await f.fetch(f"http://{host}:{trap.port}/")
+            answers.append(str(failed.value).replace(host, "<host>"))
+    finally:
+        await f.aclose()
+    assert answers == ["The host <host> could not be found."] * 3
+    assert trap.connections == 0
