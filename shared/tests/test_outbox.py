@@ -30,6 +30,7 @@ from wishlist_shared.outbox import (
     Publisher,
     PublishRefusedError,
     add_event,
+    add_events,
     notify_channel,
 )
 from wishlist_shared.settings import ServiceSettings
@@ -146,6 +147,23 @@ async def test_events_of_one_transaction_are_published_in_id_order_and_marked_pu
     rows = await outbox_rows(relay_db)
     assert [(r.state, r.attempts) for r in rows] == [("published", 1)] * 3
     assert all(r.published_at is not None for r in rows)
+
+
+async def test_events_added_in_one_statement_are_published_in_the_order_given(
+    relay_db: RelayDatabase, publisher: EventPublisher, tap: TapFactory
+) -> None:
+    things = await tap()
+    async with AsyncSession(relay_db.engine) as session, session.begin():
+        first = await add_event(session, relay_db.outbox, ThingHappened(n=0))
+        envelopes = await add_events(
+            session, relay_db.outbox, [ThingHappened(n=n) for n in range(1, 51)]
+        )
+
+    assert await OutboxRelay(relay_db.engine, relay_db.outbox, publisher).relay_once() == 51
+
+    expected = [str(e.id) for e in [first, *envelopes]]
+    assert [m.message_id for m in await things.wait_for(51)] == expected
+    assert [str(r.event_id) for r in await outbox_rows(relay_db)] == expected
 
 
 async def test_rolled_back_transaction_publishes_nothing(

@@ -38,6 +38,7 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    cast,
     delete,
     func,
     select,
@@ -67,6 +69,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.selectable import CTE
 
 from wishlist_shared import correlation, tracing
 from wishlist_shared.events import (
@@ -75,7 +78,7 @@ from wishlist_shared.events import (
     EventPayload,
     EventTooLargeError,
     dump,
-    encoded_size,
+    encode,
 )
 from wishlist_shared.metrics import (
     OUTBOX_DELAY,
@@ -213,39 +216,114 @@ def notify_channel(table: Table) -> str:
     return f"outbox_{_schema(table)}"
 
 
-async def add_event(session: AsyncSession, table: Table, payload: EventPayload) -> Envelope[Any]:
-    """Saves ``payload`` as a pending event in the caller's transaction; returns its envelope.
+@dataclass(frozen=True, slots=True)
+class NewEvents:
+    """Events to add, each serialised once: the bytes measured are the bytes stored."""
 
-    The event exists if and only if the caller's transaction commits. The NOTIFY
-    is delivered by PostgreSQL at commit (and not at all on rollback), so relays
-    wake exactly when there is something to publish.
+    envelopes: list[Envelope[Any]]
+    params: dict[str, Any]
+    """The parameters of :func:`events_cte`'s statement."""
+
+
+def new_events(payloads: Sequence[EventPayload]) -> NewEvents:
+    """``payloads`` wrapped in envelopes and serialised, to be saved by :func:`events_cte`.
 
     Raises :class:`~wishlist_shared.events.EventTooLargeError` for an envelope
     over :data:`~wishlist_shared.events.MAX_EVENT_BYTES`: no consumer would read
     it, so it must never be committed; its publisher has to split it.
     """
-    envelope: Envelope[Any] = Envelope.wrap(payload)
-    size = encoded_size(envelope)
-    if size > MAX_EVENT_BYTES:
-        raise EventTooLargeError(
-            f"{payload.routing_key} event of {size} bytes, over {MAX_EVENT_BYTES}: split it"
-        )
-    await session.execute(
-        table.insert().values(
-            event_id=envelope.id,
-            routing_key=payload.routing_key,
-            body=dump(envelope),
-            # The trace context too: the relay's span, and so the consumer's,
-            # continues the trace of the request that caused the event.
-            headers={
-                CORRELATION_HEADER: envelope.correlation_id,
-                **tracing.current_context_headers(),
-            },
-        )
+    envelopes: list[Envelope[Any]] = [Envelope.wrap(p) for p in payloads]
+    bodies = [encode(dump(e)) for e in envelopes]
+    for payload, body in zip(payloads, bodies, strict=True):
+        if len(body) > MAX_EVENT_BYTES:
+            size = len(body)
+            raise EventTooLargeError(
+                f"{payload.routing_key} event of {size} bytes, over {MAX_EVENT_BYTES}: split it"
+            )
+    # The trace context too: the relay's span, and so the consumer's,
+    # continues the trace of the request that caused the event.
+    context = tracing.current_context_headers()
+    return NewEvents(
+        envelopes,
+        {
+            "outbox_event_ids": [e.id for e in envelopes],
+            "outbox_routing_keys": [p.routing_key for p in payloads],
+            "outbox_bodies": [b.decode() for b in bodies],
+            "outbox_headers": [
+                json.dumps({CORRELATION_HEADER: e.correlation_id, **context}) for e in envelopes
+            ],
+        },
     )
-    # A constant payload lets PostgreSQL fold the notifications of one
-    # transaction into one: a relay needs one wake-up, not one per event.
-    await session.execute(select(func.pg_notify(notify_channel(table), "")))
+
+
+@functools.cache
+def events_cte(table: Table) -> CTE:
+    """An INSERT of :class:`NewEvents` into ``table`` as a CTE, to run with another statement.
+
+    Built once per table: every business transaction runs it. The rows are
+    inserted in the order given, which is the order of their ids (see the
+    module's note on order). The caller's statement must :meth:`add_cte` it
+    and run :func:`notify` after it, in it or later in the transaction.
+    """
+    rows = (
+        func.unnest(
+            bindparam("outbox_event_ids", type_=ARRAY(UUID(as_uuid=True))),
+            bindparam("outbox_routing_keys", type_=ARRAY(Text)),
+            bindparam("outbox_bodies", type_=ARRAY(Text)),
+            bindparam("outbox_headers", type_=ARRAY(Text)),
+        )
+        .table_valued("event_id", "routing_key", "body", "headers", with_ordinality="n")
+        .render_derived("new_events")
+    )
+    adding = table.insert().from_select(
+        ["event_id", "routing_key", "body", "headers"],
+        select(
+            rows.c.event_id,
+            rows.c.routing_key,
+            # Sent as the text already measured, parsed once by PostgreSQL.
+            cast(rows.c.body, JSONB),
+            cast(rows.c.headers, JSONB),
+        ).order_by(rows.c.n),
+    )
+    return adding.cte(f"added_to_{_schema(table)}_outbox")
+
+
+def notify(table: Table) -> Any:
+    """The wake-up of ``table``'s relay, as a column of a statement.
+
+    A constant payload lets PostgreSQL fold the notifications of one
+    transaction into one: a relay needs one wake-up, not one per event. The
+    NOTIFY is delivered at commit (and not at all on rollback), so relays wake
+    exactly when there is something to publish.
+    """
+    return func.pg_notify(notify_channel(table), "").label("outbox_notified")
+
+
+@functools.cache
+def _adding_events(table: Table) -> Any:
+    return select(notify(table)).add_cte(events_cte(table))
+
+
+async def add_events(
+    session: AsyncSession, table: Table, payloads: Sequence[EventPayload]
+) -> list[Envelope[Any]]:
+    """Saves ``payloads`` as pending events in the caller's transaction, in this order, and
+    wakes the relay: one statement. The events exist if and only if the transaction commits.
+
+    Raises :class:`~wishlist_shared.events.EventTooLargeError` as :func:`new_events`.
+    """
+    events = new_events(payloads)
+    # Core, not the ORM's execute: there is nothing to flush or load.
+    await (await session.connection()).execute(_adding_events(table), events.params)
+    return events.envelopes
+
+
+async def add_event(session: AsyncSession, table: Table, payload: EventPayload) -> Envelope[Any]:
+    """Saves ``payload`` as a pending event in the caller's transaction; returns its envelope.
+
+    As :func:`add_events` for one event.
+    """
+    [envelope] = await add_events(session, table, [payload])
     return envelope
 
 
@@ -287,6 +365,40 @@ def _producer_span(message: OutgoingMessage) -> Iterator[None]:
         yield
 
 
+def _claiming(table: Table, batch_size: int) -> Any:
+    """The next pending rows, locked, if this relay gets the schema's lock."""
+    t = table.c
+    # The transaction-level lock ends with the transaction, so a relay that
+    # dies mid-batch can never leave it held. Taken in the same statement (an
+    # InitPlan, run once): a row is locked and returned only when the lock
+    # was had; none when another relay has it.
+    locked = select(
+        func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock_key", type_=Text), 0))
+    ).scalar_subquery()
+    return (
+        select(t.id, t.event_id, t.routing_key, t.body, t.headers, t.created_at, t.refusals)
+        .where(t.state == PENDING, locked)
+        .order_by(t.id)
+        .limit(batch_size)
+        .with_for_update()
+    )
+
+
+def _marking_published(table: Table) -> Any:
+    t = table.c
+    return (
+        update(table)
+        # One array parameter, not one per row.
+        .where(t.id == func.any(bindparam("published", type_=ARRAY(BigInteger))))
+        .values(
+            state=PUBLISHED,
+            published_at=func.now(),
+            attempts=t.attempts + 1,
+            last_error=None,
+        )
+    )
+
+
 class OutboxRelay:
     """Publishes the pending rows of one schema's outbox; run one per service replica.
 
@@ -316,6 +428,11 @@ class OutboxRelay:
         self.channel = notify_channel(table)
         self._lock_key = f"outbox:{_schema(table)}"
         self._label = _schema(table)
+        # Built once: a relay runs them for every batch, and under a steady
+        # trickle of events a batch is one row, so building them cost as much
+        # as running them.
+        self._claim = _claiming(table, batch_size)
+        self._mark_published = _marking_published(table)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -367,30 +484,7 @@ class OutboxRelay:
         parked: list[tuple[int, str]] = []
         failure: tuple[int, Exception] | None = None
         async with self.engine.connect() as conn, conn.begin():
-            # The transaction-level lock ends with the transaction, so a relay
-            # that dies mid-batch can never leave it held. Taken in the same
-            # statement (an InitPlan, run once): a row is locked and returned
-            # only when the lock was had; none when another relay has it.
-            locked = select(
-                func.pg_try_advisory_xact_lock(func.hashtextextended(self._lock_key, 0))
-            ).scalar_subquery()
-            rows = (
-                await conn.execute(
-                    select(
-                        t.id,
-                        t.event_id,
-                        t.routing_key,
-                        t.body,
-                        t.headers,
-                        t.created_at,
-                        t.refusals,
-                    )
-                    .where(t.state == PENDING, locked)
-                    .order_by(t.id)
-                    .limit(self.batch_size)
-                    .with_for_update()
-                )
-            ).all()
+            rows = (await conn.execute(self._claim, {"lock_key": self._lock_key})).all()
             outcomes = await self._publish_rows(rows) if rows else []
             for row, error in zip(rows, outcomes, strict=True):
                 if error is None:
@@ -408,17 +502,7 @@ class OutboxRelay:
                 self._log_failure(row, error, parked=False)
                 break
             if published:
-                await conn.execute(
-                    update(self.table)
-                    # One array parameter, not one per row.
-                    .where(t.id == func.any(bindparam("published", published, ARRAY(BigInteger))))
-                    .values(
-                        state=PUBLISHED,
-                        published_at=func.now(),
-                        attempts=t.attempts + 1,
-                        last_error=None,
-                    )
-                )
+                await conn.execute(self._mark_published, {"published": published})
             for parked_id, error_text in parked:
                 await conn.execute(
                     update(self.table)
