@@ -25,7 +25,7 @@ from gateway.api import openapi, routing
 from gateway.api.access import RateLimits
 from gateway.api.checkpoint import Checkpoint
 from gateway.api.deps import Gateway
-from gateway.api.proxy import Upstream
+from gateway.api.proxy import Upstream, forwarding_pool
 from gateway.api.router import router
 from gateway.realtime import sockets
 from gateway.realtime.hub import Hub
@@ -65,7 +65,7 @@ def _http_client(settings: Settings) -> httpx.AsyncClient:
 def open_gateway(settings: Settings, own_openapi: Callable[[], dict[str, Any]]) -> Gateway:
     """Everything the routes need; nothing connects until first used."""
     upstreams = {
-        name: Upstream(name, httpx.URL(url), _http_client(settings))
+        name: Upstream(name, httpx.URL(url), _http_client(settings), forwarding_pool(url, settings))
         for name, url in settings.upstream_urls().items()
     }
     control = httpx.AsyncClient(

@@ -47,6 +47,7 @@ class Gateway:
     async def aclose(self) -> None:
         for upstream in self.upstreams.values():
             await upstream.client.aclose()
+            await upstream.pool.aclose()
         await self.control.aclose()
         await self.redis.aclose()
 

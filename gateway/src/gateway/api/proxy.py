@@ -1,8 +1,11 @@
-"""Forwarding one request to a service and streaming its answer back.
+"""Forwarding one request to a service and passing its answer back.
 
-Neither body is held in memory: the client's body streams to the service as it
-arrives (counted against the size limit on the way) and the service's body
-streams back as raw bytes, so Content-Length and Content-Encoding stay true.
+The client's body streams to the service as it arrives (counted against the
+size limit on the way). The service's body comes back as raw bytes, so
+Content-Length and Content-Encoding stay true: read whole when its
+Content-Length is small (:data:`gateway.api.http1.WHOLE_BODY_LIMIT`, one send
+and the service's connection free at once), streamed otherwise, never held
+whole in memory. Requests go out on :mod:`gateway.api.http1`'s pools.
 
 When a service gives no answer the client gets a problem+json status:
 
@@ -10,8 +13,9 @@ When a service gives no answer the client gets a problem+json status:
   timeout, or no free pooled connection in time): nothing reached the service,
   a retry is safe;
 - 503 ``upstream-interrupted`` when the connection broke before a complete
-  response head arrived (the service restarted or crashed under the request):
-  it may or may not have acted, as with any request whose answer is lost;
+  response arrived (the service restarted or crashed under the request; for
+  a small answer, read whole, also when its body broke off): it may or may
+  not have acted, as with any request whose answer is lost;
 - 504 when it accepted the request but did not answer within the read (or
   write) timeout: it may still act on the request.
 
@@ -36,9 +40,10 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gateway.api import forwarded, uncancelled
+from gateway.api import forwarded, http1
 from gateway.api.metrics import REJECTIONS, UPSTREAM_FAILURES, UPSTREAM_RESPONSES
-from wishlist_shared import correlation
+from gateway.settings import Settings
+from wishlist_shared import correlation, tracing
 from wishlist_shared.outages import RETRY_AFTER_SECONDS
 from wishlist_shared.problems import Problem, ProblemType
 
@@ -63,6 +68,28 @@ class Upstream:
     name: str
     base_url: httpx.URL
     client: httpx.AsyncClient
+    """For the gateway's own calls to the service (the export, the sockets' replay)."""
+    pool: http1.Pool
+    """For the requests the gateway forwards."""
+
+
+def forwarding_pool(url: str, settings: Settings) -> http1.Pool:
+    """The pool of forwarded requests to the service at ``url``, with the upstream settings."""
+    parsed = httpx.URL(url)
+    assert parsed.scheme == "http", "services are reached over plain HTTP"
+    return http1.Pool(
+        parsed.host,
+        parsed.port or 80,
+        http1.Limits(
+            connect=settings.upstream_connect_timeout,
+            read=settings.upstream_read_timeout,
+            write=settings.upstream_write_timeout,
+            pool=settings.upstream_pool_timeout,
+            max_connections=settings.upstream_max_connections,
+            max_keepalive=settings.upstream_max_keepalive,
+            keepalive_expiry=settings.upstream_keepalive_expiry,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -105,10 +132,11 @@ def _body(request: Request, max_bytes: int) -> AsyncIterator[bytes] | bytes | No
     return _limited(request.stream(), max_bytes)
 
 
-def _outgoing_headers(request: Request, origin: Origin) -> list[tuple[str, str]]:
-    headers = forwarded.request_headers(
-        [(name.lower(), value) for name, value in request.headers.items()]
-    )
+def _outgoing_headers(scope: Scope, origin: Origin) -> list[tuple[bytes, bytes]]:
+    received = [
+        (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
+    ]
+    headers = forwarded.request_headers(received)
     headers += [
         ("x-forwarded-for", origin.client_address),
         ("x-forwarded-proto", origin.scheme),
@@ -116,10 +144,22 @@ def _outgoing_headers(request: Request, origin: Origin) -> list[tuple[str, str]]
     ]
     # Only the first Authorization header: the one the gateway checked is the
     # one the service sees, whichever header a service's framework would read.
-    authorization = request.headers.get("authorization")
+    authorization = next((value for name, value in received if name == "authorization"), None)
     if authorization is not None:
         headers.append(("authorization", authorization))
-    return headers
+    # The trace goes on to the service (nothing when tracing is off), in place
+    # of any the client sent.
+    trace = tracing.current_context_headers()
+    if trace:
+        headers = [(n, v) for n, v in headers if n not in trace] + list(trace.items())
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+def _incoming_headers(answer: http1.Answer) -> list[tuple[bytes, bytes]]:
+    kept = forwarded.response_headers(
+        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in answer.headers]
+    )
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in kept]
 
 
 def _too_large(max_bytes: int) -> Problem:
@@ -130,33 +170,36 @@ def _too_large(max_bytes: int) -> Problem:
 async def forward(
     request: Request, upstream: Upstream, origin: Origin, *, max_body_bytes: int
 ) -> Response:
-    """The service's response to ``request``, streaming; a problem when there is none."""
+    """The service's response to ``request``; a problem when there is none."""
     try:
         content = _body(request, max_body_bytes)
     except _BodyTooLarge:
         raise _too_large(max_body_bytes) from None
-    outgoing = httpx.Request(
-        request.method,
-        upstream.base_url.copy_with(raw_path=_target(request.scope)),
-        headers=_outgoing_headers(request, origin),
-        content=content,
-    )
     try:
-        # Never cancelled mid-wait for a pooled connection: see gateway.api.uncancelled.
-        response = await uncancelled.send(upstream.client, outgoing, stream=True)
+        answer = await upstream.pool.request(
+            request.method,
+            _target(request.scope),
+            _outgoing_headers(request.scope, origin),
+            content,
+        )
     except _BodyTooLarge:
         raise _too_large(max_body_bytes) from None
     except ClientDisconnect:
         UPSTREAM_FAILURES.labels(upstream.name, "client_disconnected").inc()
         return Response(status_code=CLIENT_CLOSED_REQUEST)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+    except http1.Unavailable as exc:
         raise _failure(upstream, exc, UPSTREAM_UNAVAILABLE, "unavailable") from exc
-    except (httpx.ReadTimeout, httpx.WriteTimeout) as exc:
+    except http1.Timeout as exc:
         raise _failure(upstream, exc, UPSTREAM_TIMEOUT, "timeout") from exc
-    except httpx.TransportError as exc:
+    except http1.Broken as exc:
         raise _failure(upstream, exc, UPSTREAM_INTERRUPTED, "broken") from exc
-    UPSTREAM_RESPONSES.labels(upstream.name, str(response.status_code)).inc()
-    return UpstreamResponse(response, upstream.name)
+    UPSTREAM_RESPONSES.labels(upstream.name, str(answer.status)).inc()
+    if answer.body is None:
+        return UpstreamResponse(answer, upstream.name)
+    response = Response(status_code=answer.status)
+    response.body = answer.body
+    response.raw_headers = _incoming_headers(answer)
+    return response
 
 
 def _failure(upstream: Upstream, exc: Exception, kind: ProblemType, label: str) -> Problem:
@@ -175,27 +218,20 @@ def _failure(upstream: Upstream, exc: Exception, kind: ProblemType, label: str) 
 
 
 class UpstreamResponse(StreamingResponse):
-    """A service's response passed on as it arrives; always closes it at the end."""
+    """A service's response passed on as it arrives; always gives its connection back."""
 
-    def __init__(self, upstream: httpx.Response, service: str) -> None:
-        self.upstream = upstream
+    def __init__(self, answer: http1.Answer, service: str) -> None:
+        assert answer.stream is not None
+        self.answer = answer
         self.service = service
-        super().__init__(self._chunks(), status_code=upstream.status_code)
-        self.raw_headers = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in forwarded.response_headers(
-                [
-                    (name.decode("latin-1").lower(), value.decode("latin-1"))
-                    for name, value in upstream.headers.raw
-                ]
-            )
-        ]
+        super().__init__(self._chunks(answer.stream), status_code=answer.status)
+        self.raw_headers = _incoming_headers(answer)
 
-    async def _chunks(self) -> AsyncIterator[bytes]:
+    async def _chunks(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self.upstream.aiter_raw():
+            async for chunk in stream:
                 yield chunk
-        except httpx.TransportError as exc:
+        except (http1.Broken, http1.Timeout) as exc:
             UPSTREAM_FAILURES.labels(self.service, "broken_body").inc()
             log.warning("response body from %s broke off: %r", self.service, exc)
             raise
@@ -206,4 +242,4 @@ class UpstreamResponse(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self.upstream.aclose()
+            self.answer.close()
