@@ -11,11 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Text, bindparam, delete, func, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wishlist_shared.outbox import NewEvents, events_cte
+from wishlist_shared.outbox import notify as outbox_notify
 from wishlists.db import Id, Query
 from wishlists.db import items as item_rows
 from wishlists.db import wishlists as wishlist_rows
@@ -26,6 +28,7 @@ from wishlists.db.tables import (
     ShareRecord,
     UserRecord,
     WishlistRecord,
+    outbox,
 )
 from wishlists.domain.model import (
     Gift,
@@ -39,6 +42,7 @@ from wishlists.domain.model import (
 from wishlists.domain.pagination import Cursor, Page, PageRequest, page_of
 
 R = ReservationRecord
+I = ItemRecord  # noqa: E741 - reads as the table it stands for
 
 _COLUMNS = (
     R.id,
@@ -146,20 +150,48 @@ class Standing:
     mine: bool
 
 
-async def standing_on(
-    session: AsyncSession, item_id: uuid.UUID, reserver_id: uuid.UUID
-) -> Standing:
-    """Units reserved on the item, and whether the reserver holds some, in one query (a
-    viewer's row-level security shows every reservation of the list)."""
-    row = (
-        await session.execute(
-            select(
-                func.coalesce(func.sum(R.quantity), 0),
-                func.coalesce(func.bool_or(R.reserver_id == reserver_id), False),
-            ).where(R.item_id == item_id)
+def _item_with_standing() -> Query:
+    standing = (
+        select(
+            func.coalesce(func.sum(R.quantity), 0).label("reserved"),
+            func.coalesce(
+                func.bool_or(R.reserver_id == bindparam("reserver_id", type_=R.reserver_id.type)),
+                False,
+            ).label("mine"),
         )
-    ).one()
-    return Standing(int(row[0]), bool(row[1]))
+        .where(R.item_id == I.id)
+        .lateral("standing")
+    )
+    return (
+        select(*item_rows.COLUMNS, standing.c.reserved, standing.c.mine)
+        .select_from(I)
+        .join(standing, true())
+        .where(
+            I.id == bindparam("item_id", type_=I.id.type),
+            I.wishlist_id == bindparam("wishlist_id", type_=I.wishlist_id.type),
+        )
+    )
+
+
+# Built once, like the statements below: every reservation runs it.
+_ITEM_WITH_STANDING = _item_with_standing()
+
+
+async def item_with_standing(
+    session: AsyncSession, wishlist_id: uuid.UUID, item_id: uuid.UUID, reserver_id: uuid.UUID
+) -> tuple[Item, Standing] | None:
+    """The item of the list and its :class:`Standing` for the reserver, in one query; None
+    when the list has no such item."""
+    row = (
+        await (await session.connection()).execute(
+            _ITEM_WITH_STANDING,
+            {"wishlist_id": wishlist_id, "item_id": item_id, "reserver_id": reserver_id},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    n = len(item_rows.COLUMNS)
+    return item_rows.to_item(row[:n]), Standing(int(row[n]), bool(row[n + 1]))
 
 
 async def reserved_on_items(
@@ -181,6 +213,31 @@ class ItemGone(Exception):  # noqa: N818 - reads as the condition it reports
     """The item was deleted (with its list) while the reservation was being made."""
 
 
+def _adding() -> Query:
+    made = (
+        insert(R)
+        .values(
+            id=bindparam("id", type_=R.id.type),
+            item_id=bindparam("item_id", type_=R.item_id.type),
+            wishlist_id=bindparam("wishlist_id", type_=R.wishlist_id.type),
+            reserver_id=bindparam("reserver_id", type_=R.reserver_id.type),
+            quantity=bindparam("quantity", type_=R.quantity.type),
+            show_name=bindparam("show_name", type_=R.show_name.type),
+        )
+        .on_conflict_do_nothing(index_elements=[R.item_id, R.reserver_id])
+        .returning(*_COLUMNS)
+        .cte("made")
+    )
+    # The events go in with the reservation, in the same statement: they exist
+    # exactly when it does (a conflict makes the caller roll back).
+    return select(*(made.c[c.key] for c in _COLUMNS), outbox_notify(outbox)).add_cte(
+        events_cte(outbox)
+    )
+
+
+_ADDING = _adding()
+
+
 async def add(
     session: AsyncSession,
     item: Item,
@@ -188,26 +245,28 @@ async def add(
     quantity: int,
     *,
     show_name: bool = False,
+    events: NewEvents,
 ) -> Reservation | None:
-    """The new reservation, or None when the reserver already holds one on the item.
+    """The new reservation, saved with ``events`` in one statement; None when the
+    reserver already holds one on the item, and then the caller must roll back, as
+    the events were saved all the same.
 
     :class:`ItemGone` when the list was deleted meanwhile: deleting a list
     cascades to its items without taking each item's reservation lock, so the
     foreign key is what notices.
     """
     try:
-        result = await session.execute(
-            insert(R)
-            .values(
-                id=uuid.uuid4(),
-                item_id=item.id,
-                wishlist_id=item.wishlist_id,
-                reserver_id=reserver_id,
-                quantity=quantity,
-                show_name=show_name,
-            )
-            .on_conflict_do_nothing(index_elements=[R.item_id, R.reserver_id])
-            .returning(*_COLUMNS)
+        result = await (await session.connection()).execute(
+            _ADDING,
+            {
+                "id": uuid.uuid4(),
+                "item_id": item.id,
+                "wishlist_id": item.wishlist_id,
+                "reserver_id": reserver_id,
+                "quantity": quantity,
+                "show_name": show_name,
+                **events.params,
+            },
         )
     except IntegrityError as exc:
         if violates_foreign_key(exc):
@@ -232,7 +291,6 @@ async def reserver_ids(session: AsyncSession, item_id: uuid.UUID) -> list[uuid.U
 # --- the caller's shopping list ------------------------------------------------
 
 W = WishlistRecord
-I = ItemRecord  # noqa: E741 - reads as the table it stands for
 
 
 def _still_viewer(reserver_id: uuid.UUID) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -51,11 +51,19 @@ def _with_viewer(query: Query) -> Query:
 _DIRECT = S.group_id.is_(None)
 
 
+# Built once: every write that tells the viewers runs it.
+_VIEWER_IDS = (
+    select(S.viewer_id)
+    .where(S.wishlist_id == bindparam("wishlist_id", type_=S.wishlist_id.type))
+    .where(S.viewer_id.is_not(None))
+    .distinct()
+)
+
+
 async def viewer_ids(session: AsyncSession, wishlist_id: uuid.UUID) -> list[uuid.UUID]:
     """The list's viewers now. Only the owner (or an elevated scope) sees them all."""
-    found = await session.scalars(
-        select(S.viewer_id).where(S.wishlist_id == wishlist_id, S.viewer_id.is_not(None)).distinct()
-    )
+    # Core, not the ORM's execute: there is nothing to flush or load.
+    found = await (await session.connection()).scalars(_VIEWER_IDS, {"wishlist_id": wishlist_id})
     return [viewer for viewer in found if viewer is not None]
 
 

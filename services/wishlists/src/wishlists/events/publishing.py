@@ -43,7 +43,7 @@ from wishlist_shared.events import (
     WishlistRevealedV2,
     WishlistSharedV2,
 )
-from wishlist_shared.outbox import add_event
+from wishlist_shared.outbox import NewEvents, add_event, add_events, new_events
 from wishlists.db.tables import outbox
 from wishlists.domain.groups import Group
 from wishlists.domain.model import Item, Person, Wishlist
@@ -64,9 +64,9 @@ async def _add_paged(
     recipients: Sequence[uuid.UUID],
     viewers: Sequence[uuid.UUID] | None = None,
 ) -> None:
-    """Adds ``payload`` (built with an empty audience) once per page of its audience."""
-    for page in pages(payload, recipients=recipients, viewers=viewers):
-        await add_event(session, outbox, page)
+    """Adds ``payload`` (built with an empty audience) once per page of its audience, in one
+    statement."""
+    await add_events(session, outbox, pages(payload, recipients=recipients, viewers=viewers))
 
 
 def wishlist_ref(wishlist: Wishlist) -> WishlistRef:
@@ -233,24 +233,26 @@ async def item_deleted(
     )
 
 
-async def item_reserved(
-    session: AsyncSession,
+def item_reserved(
     wishlist: Wishlist,
     item: Item,
     *,
     reserved: int,
     viewers: Iterable[uuid.UUID],
     reserver_id: uuid.UUID,
-) -> None:
-    await _add_paged(
-        session,
-        ItemReserved(
-            wishlist=wishlist_ref(wishlist),
-            item=item_snapshot(item),
-            reserved_quantity=shown_reserved(item.quantity, reserved),
-            recipient_ids=(),
-        ),
-        recipients=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
+) -> NewEvents:
+    """The event, serialised and paged, for the reservation's own statement to save
+    (:func:`wishlists.db.reservations.add`): one round trip fewer on the hottest write."""
+    return new_events(
+        pages(
+            ItemReserved(
+                wishlist=wishlist_ref(wishlist),
+                item=item_snapshot(item),
+                reserved_quantity=shown_reserved(item.quantity, reserved),
+                recipient_ids=(),
+            ),
+            recipients=recipients(wishlist.owner_id, viewers, excluding=[reserver_id]),
+        )
     )
 
 

@@ -9,6 +9,11 @@ Never oversold: a reservation takes the item's advisory lock, then counts what
 is reserved and inserts in the same transaction, so concurrent reservers of
 one item queue up and each sees the ones before it. One lock per transaction,
 so no two transactions can wait for each other.
+
+A reservation is six statements inside its transaction: the caller's
+settings, the list's sighting with the item's lock, the item with what is
+reserved of it, the other viewers (three, elevated), and the insert with its
+events and the relay's wake-up.
 """
 
 from __future__ import annotations
@@ -81,32 +86,32 @@ async def reserve(
         # is not found, and the reservations counted next are all there are.
         reached = await reach(db, wishlist_id, me, locks.item_reservations(item_id))
         require_viewer(reached.role)
-        item = await item_rows.get(db, wishlist_id, item_id)
-        if item is None:
+        found = await reservation_rows.item_with_standing(db, wishlist_id, item_id, me)
+        if found is None:
             raise ItemNotFound()
+        item, standing = found
         if item.received_at is not None:
             raise ItemReceived()
-        standing = await reservation_rows.standing_on(db, item_id, me)
         if standing.mine:
             raise AlreadyReserved()
         reserved = standing.reserved
         check_fits(item.quantity, reserved, body.quantity)
-        try:
-            created = await reservation_rows.add(
-                db, item, me, body.quantity, show_name=body.show_name
-            )
-        except reservation_rows.ItemGone as exc:
-            raise ItemNotFound() from exc
-        if created is None:
-            raise AlreadyReserved()
-        await publishing.item_reserved(
-            db,
+        events = publishing.item_reserved(
             reached.wishlist,
             item,
             reserved=reserved + body.quantity,
             viewers=await _other_viewers(db, wishlist_id),
             reserver_id=me,
         )
+        try:
+            created = await reservation_rows.add(
+                db, item, me, body.quantity, show_name=body.show_name, events=events
+            )
+        except reservation_rows.ItemGone as exc:
+            raise ItemNotFound() from exc
+        if created is None:
+            # Raised inside the transaction: it rolls back the events saved with it.
+            raise AlreadyReserved()
     # All read in this transaction already: the caller is a viewer, the item
     # was read under its lock, the reservation is the row just inserted.
     return _out(ShoppingEntry(created, item, reached.wishlist))
