@@ -3,7 +3,7 @@
 #
 #   1. what the Jobs and servers stand on: the namespace, the service account,
 #      ConfigMaps, network policies, Services, autoscalers, disruption
-#      budgets, the Ingresses;
+#      budgets (the edge's LoadBalancer among them);
 #   2. a check that every Secret the pods read exists (docs/deploy.md);
 #   3. the database bootstrap Job, waited for;
 #   4. each service's migrations Job, waited for;
@@ -21,8 +21,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 kubectl=${KUBECTL:-kubectl}
 job_timeout=${JOB_TIMEOUT_SECONDS:-900}
 services=(auth wishlists notifier)
-servers=(auth wishlists notifier gateway frontend)
-secrets=(wishlist-database-admin wishlist-auth wishlist-wishlists wishlist-notifier wishlist-gateway)
+servers=(auth wishlists notifier gateway frontend edge)
+secrets=(wishlist-database-admin wishlist-auth wishlist-wishlists wishlist-notifier wishlist-gateway wishlist-tls)
 
 rendered=$(mktemp)
 trap 'rm -f "$rendered"' EXIT
@@ -50,7 +50,7 @@ wait_for_job() {
     return 1
 }
 
-echo "== 1. namespace $ns: configuration, policies, Services, Ingresses"
+echo "== 1. namespace $ns: configuration, policies, Services"
 "$kubectl" apply -f "$rendered" -l 'app.kubernetes.io/component notin (server,bootstrap,migrations)'
 
 echo "== 2. Secrets"

@@ -5,20 +5,25 @@ Both overlays are rendered with the kubectl of the virtual environment
 schemas (`kubernetes-validate`, strict), and the tests below hold the
 manifests to what the architecture and docs/deploy.md promise: locked-down
 pods, only the architecture's network arrows, no secret in the repository,
-migrations before servers, production mode in production.
+migrations before servers, production mode in production, and an edge that
+is the nginx of docker compose: the same files and, but for the public host,
+the same values, rendered both ways and compared.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import kubernetes_validate
@@ -27,6 +32,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
+NGINX_DIR = ROOT / "deploy" / "nginx"
+COMPOSE_FILE = ROOT / "docker-compose.yml"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 KUBECTL = Path(sys.executable).parent / "kubectl"
 # The newest Kubernetes whose schemas the pinned kubernetes-validate carries.
@@ -35,7 +42,14 @@ KUBERNETES_VERSION = "1.37.0"
 OVERLAYS = ["dev", "prod"]
 SERVICES = {"auth": 8001, "wishlists": 8002, "notifier": 8003}
 PYTHON_PROCESSES = {**SERVICES, "gateway": 8000}
-PROCESSES = {**PYTHON_PROCESSES, "frontend": 3000}
+# The edge (nginx) listens on 8080 (plain HTTP: the redirect and /healthz) and 8443.
+EDGE_PORTS = {"http": 8080, "https": 8443}
+PROCESSES = {**PYTHON_PROCESSES, "frontend": 3000, "edge": EDGE_PORTS["http"]}
+# The official image's `nginx` user (uid and gid 101): the edge's image is not
+# built here, so there is no Dockerfile of ours to read it from.
+OFFICIAL_NGINX_USER = (101, 101)
+# The NGINX_* values the edge may set apart from compose's: the public host.
+PUBLIC_HOST_VARIABLES = {"NGINX_SERVER_NAME", "NGINX_PUBLIC_ORIGIN"}
 PREFIXES = {name: name.upper() for name in PYTHON_PROCESSES}
 SETTINGS_MODULES = {
     "auth": "auth.settings",
@@ -96,6 +110,15 @@ def secret_refs(container: Doc) -> dict[str, tuple[str, str]]:
     return refs
 
 
+def secret_volumes(spec: Doc) -> dict[str, list[str]]:
+    """Secret -> its keys, for every Secret a pod mounts as files (the edge's certificate)."""
+    return {
+        v["secret"]["secretName"]: [item["key"] for item in v["secret"]["items"]]
+        for v in spec.get("volumes", [])
+        if "secret" in v
+    }
+
+
 def workloads(overlay: str) -> Iterator[tuple[str, Doc]]:
     for kind in ("Deployment", "Job"):
         for name, doc in of_kind(overlay, kind).items():
@@ -132,7 +155,8 @@ def test_both_overlays_render_every_part_of_the_platform(overlay: str) -> None:
     assert kinds["PodDisruptionBudget"] == set(PROCESSES)
     assert kinds["Job"] == {"wishlist-bootstrap"} | {f"{s}-migrations" for s in SERVICES}
     assert "default-deny-all" in kinds["NetworkPolicy"]
-    assert kinds["Ingress"]
+    # The project's nginx is the edge: no Ingress for a controller without it.
+    assert "Ingress" not in kinds
     assert "Secret" not in kinds
 
 
@@ -153,10 +177,19 @@ def test_schema_validation_rejects_a_misspelt_field() -> None:
         kubernetes_validate.validate(broken, KUBERNETES_VERSION, strict=True)
 
 
+def compose_nginx() -> Doc:
+    service: Doc = yaml.safe_load(COMPOSE_FILE.read_text())["services"]["nginx"]
+    return service
+
+
 def test_images_are_plain_names_whose_tag_the_overlay_sets(overlay: str) -> None:
     expected_tag = {"dev": "dev", "prod": "0.1.0"}[overlay]
     for where, doc in workloads(overlay):
         for container in pod_spec(doc)["containers"]:
+            if where == "Deployment/edge":
+                # Not ours: the official image, at the version compose runs.
+                assert container["image"] == compose_nginx()["image"], where
+                continue
             name, _, tag = container["image"].partition(":")
             # No registry host in the repository: an operator's overlay adds one.
             assert re.fullmatch(r"wishlist-(auth|wishlists|notifier|gateway|frontend)", name), where
@@ -178,6 +211,10 @@ def test_every_deployment_has_probes_resources_and_a_locked_down_security_contex
             assert container["readinessProbe"]["httpGet"]["path"] == "/readyz", name
             assert container["livenessProbe"]["httpGet"]["path"] == "/healthz", name
             assert container["startupProbe"]["httpGet"]["path"] == "/healthz", name
+        elif name == "edge":
+            # nginx answers /healthz itself, on the plain-HTTP port.
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                assert container[probe]["httpGet"]["path"] == "/healthz", name
         else:
             # The web app: alive when its server answers /healthz, ready once
             # it serves its (static) login page.
@@ -246,10 +283,13 @@ def test_pods_run_as_the_user_their_image_was_built_for(overlay: str) -> None:
     for where, doc in workloads(overlay):
         spec = pod_spec(doc)
         (container,) = spec["containers"]
+        context = spec["securityContext"]
+        if where == "Deployment/edge":
+            assert (context["runAsUser"], context["runAsGroup"]) == OFFICIAL_NGINX_USER
+            continue
         users = re.findall(r"^USER (\d+):(\d+)$", dockerfile(container["image"]), re.M)
         assert users, f"{where}: its image names no numeric USER"
         uid, gid = users[-1]
-        context = spec["securityContext"]
         assert (context["runAsUser"], context["runAsGroup"]) == (int(uid), int(gid)), where
 
 
@@ -278,9 +318,19 @@ def test_every_process_has_a_service_an_autoscaler_and_a_disruption_budget(overl
         assert selects(deployment["spec"]["selector"], pod_labels), name
         service = services[name]["spec"]
         assert service["selector"].items() <= pod_labels.items(), name
-        assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
-            (PROCESSES[name], "http")
-        ], name
+        if name == "edge":
+            # The public entry: 80 and 443 of a load balancer, clients' addresses kept.
+            assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
+                (80, "http"),
+                (443, "https"),
+            ]
+            assert service["type"] == "LoadBalancer"
+            assert service["externalTrafficPolicy"] == "Local"
+        else:
+            assert [(p["port"], p["targetPort"]) for p in service["ports"]] == [
+                (PROCESSES[name], "http")
+            ], name
+            assert service.get("type", "ClusterIP") == "ClusterIP", name
         hpa = autoscalers[name]
         assert hpa["apiVersion"] == "autoscaling/v2", name
         assert hpa["spec"]["scaleTargetRef"] == {
@@ -309,6 +359,8 @@ PLAIN_URL_KEYS = {
     "WISHLISTS_SHARE_LINK_BASE_URL",
     "NOTIFIER_WEB_URL",
 }
+# A path to where a Secret is mounted, not the secret (the edge's key file).
+FILE_PATH_KEYS = {"NGINX_SSL_CERTIFICATE_KEY"}
 CREDENTIALS_IN_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 
@@ -326,6 +378,8 @@ def test_no_secret_values_are_committed() -> None:
             if doc["kind"] == "ConfigMap":
                 for key, value in doc["data"].items():
                     secret_like = SECRET_NAME.search(key) and key not in PLAIN_URL_KEYS
+                    if key in FILE_PATH_KEYS:
+                        secret_like = not value.startswith("/")
                     assert not secret_like, f"{key} belongs in a Secret"
                     assert not CREDENTIALS_IN_URL.search(value), key
         for where, doc in workloads(overlay):
@@ -373,6 +427,10 @@ def test_every_secret_the_pods_read_is_documented_and_checked_before_deploying()
                     needed.add(secret)
                     assert f"`{secret}`" in doc, f"{where}: Secret {secret} not in docs/deploy.md"
                     assert f"`{key}`" in doc, f"{where}: {var} not in docs/deploy.md"
+            for secret, keys in secret_volumes(pod_spec(workload)).items():
+                needed.add(secret)
+                assert f"`{secret}`" in doc, f"{where}: Secret {secret} not in docs/deploy.md"
+                assert all(f"`{key}`" in doc for key in keys), f"{where}: {secret}'s keys"
     assert set(listed.split()) == needed
 
 
@@ -516,6 +574,7 @@ def selects(selector: Doc, labels: dict[str, str]) -> bool:
 # Endpoints of the model: (namespace labels, pod labels, named ports). Ours are
 # filled in from the rendered pods; the others stand for the cluster around us.
 OUTSIDE = {
+    # ingress-nginx, which the edge replaced: it must reach nothing any more.
     "ingress-controller": (
         {"kubernetes.io/metadata.name": "ingress-nginx"},
         {"app.kubernetes.io/name": "ingress-nginx"},
@@ -526,11 +585,15 @@ OUTSIDE = {
     ),
     "cluster-dns": ({"kubernetes.io/metadata.name": "kube-system"}, {"k8s-app": "kube-dns"}),
     "other-pod": ({"kubernetes.io/metadata.name": "elsewhere"}, {"app": "anything"}),
-    # PostgreSQL, RabbitMQ, Redis: an operator's pods or a managed service.
+    # Clients on the internet; PostgreSQL, RabbitMQ, Redis: an operator's pods
+    # or a managed service.
     "outside-address": None,
 }
 # The architecture's ports, DNS, and one that nothing uses.
-TCP_PORTS = (80, 443, 3000, 8000, 8001, 8002, 8003, 5432, 5671, 5672, 6379, 25, 465, 587, 9999)
+TCP_PORTS = (
+    *(80, 443, 3000, 8000, 8001, 8002, 8003, 8080, 8443),
+    *(5432, 5671, 5672, 6379, 25, 465, 587, 9999),
+)
 PORTS = [(port, "TCP") for port in TCP_PORTS] + [(53, "UDP"), (53, "TCP")]
 
 
@@ -610,10 +673,14 @@ def network_model(overlay: str) -> set[tuple[str, str, int, str]]:
 
 
 def test_network_policies_allow_only_the_architecture(overlay: str) -> None:
-    ours = ["frontend", "gateway", "auth", "wishlists", "notifier", "bootstrap", "migrations"]
+    ours = [*PROCESSES, "bootstrap", "migrations"]
     expected = {
-        ("ingress-controller", "frontend", 3000, "TCP"),
-        ("ingress-controller", "gateway", 8000, "TCP"),
+        # Clients reach the edge alone, and only the edge reaches the web app
+        # and the gateway (which believes its X-Forwarded-For).
+        ("outside-address", "edge", 8080, "TCP"),
+        ("outside-address", "edge", 8443, "TCP"),
+        ("edge", "frontend", 3000, "TCP"),
+        ("edge", "gateway", 8000, "TCP"),
         ("gateway", "auth", 8001, "TCP"),
         ("gateway", "wishlists", 8002, "TCP"),
         ("gateway", "notifier", 8003, "TCP"),
@@ -666,33 +733,193 @@ def test_network_model_notices_a_policy_that_opens_too_much(
 # --- edge -------------------------------------------------------------------
 
 
-def test_ingress_sends_api_and_websocket_to_the_gateway_and_the_rest_to_the_web_app(
+def nginx_config_tests() -> ModuleType:
+    """tests/deploy/test_nginx_config.py: its renderer (deploy/nginx/render.py) and helpers."""
+    path = Path(__file__).with_name("test_nginx_config.py")
+    spec = importlib.util.spec_from_file_location("nginx_config_tests", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+nginx_config = nginx_config_tests()
+
+
+def edge_files(overlay: str) -> dict[str, str]:
+    """What the edge's container finds of its configuration: path -> text."""
+    spec = pod_spec(of_kind(overlay, "Deployment")["edge"])
+    (container,) = spec["containers"]
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    maps = of_kind(overlay, "ConfigMap")
+    files = {}
+    for mount in container["volumeMounts"]:
+        source = volumes[mount["name"]].get("configMap")
+        if source is None:
+            continue
+        data = maps[source["name"]]["data"]
+        for item in source["items"]:
+            if "subPath" in mount:
+                if mount["subPath"] == item["path"]:
+                    files[mount["mountPath"]] = data[item["key"]]
+            else:
+                files[f"{mount['mountPath']}/{item['path']}"] = data[item["key"]]
+    return files
+
+
+def compose_files() -> dict[str, str]:
+    """What compose's nginx container finds of its configuration: path -> text."""
+    files = {}
+    for volume in compose_nginx()["volumes"]:
+        source, target, *_ = volume.split(":")
+        here = ROOT / source
+        if here.is_file():
+            files[target] = here.read_text()
+        elif target != "/etc/nginx/certs":
+            for path in sorted(p for p in here.rglob("*") if p.is_file()):
+                files[f"{target}/{path.relative_to(here).as_posix()}"] = path.read_text()
+    return files
+
+
+def compose_values() -> dict[str, str]:
+    """compose's NGINX_* values: nginx.env, then `environment:` with its defaults."""
+    service = compose_nginx()
+    (env_file,) = service["env_file"]
+    values: dict[str, str] = nginx_config.render.read_env_file(ROOT / env_file["path"])
+    for name, value in service["environment"].items():
+        default = re.fullmatch(r"\$\{\w+:-([^}]*)\}", value)
+        values[name] = default.group(1) if default else value
+    return values
+
+
+def edge_values(overlay: str) -> dict[str, str]:
+    return config_map(overlay, "edge")
+
+
+def test_the_edge_runs_composes_nginx_files_byte_for_byte(overlay: str) -> None:
+    files = edge_files(overlay)
+    assert files == compose_files()
+    # And those are deploy/nginx's: one copy in the repository, not a second.
+    templates = nginx_config.render.template_files()
+    assert set(files) == {"/etc/nginx/nginx.conf"} | {
+        f"/etc/nginx/templates/{p.relative_to(NGINX_DIR / 'templates').as_posix()}"
+        for p in templates
+    }
+    assert not [p for p in K8S.rglob("*") if p.name.endswith((".template", "nginx.conf"))]
+
+
+def test_the_edges_values_differ_from_composes_only_in_the_public_host(overlay: str) -> None:
+    edge, compose = edge_values(overlay), compose_values()
+    assert set(edge) == set(compose), "the edge and compose set different NGINX_ variables"
+    differing = {name for name in edge if edge[name] != compose[name]}
+    assert differing == PUBLIC_HOST_VARIABLES
+    documented = DEPLOY_DOC.read_text()
+    assert all(f"`{name}`" in documented for name in differing)
+    host = edge["NGINX_SERVER_NAME"]
+    assert edge["NGINX_PUBLIC_ORIGIN"] == f"https://{host}"
+    # The web app's and the mails' links name the same public host.
+    assert config_map(overlay, "wishlists")["WISHLISTS_SHARE_LINK_BASE_URL"].startswith(
+        f"https://{host}/"
+    )
+    assert config_map(overlay, "notifier")["NOTIFIER_WEB_URL"] == f"https://{host}"
+
+
+def test_the_edge_mounts_its_certificate_where_its_values_point(overlay: str) -> None:
+    spec = pod_spec(of_kind(overlay, "Deployment")["edge"])
+    (container,) = spec["containers"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "certs"]
+    assert secret_volumes(spec) == {"wishlist-tls": ["tls.crt", "tls.key"]}
+    values = edge_values(overlay)
+    assert values["NGINX_SSL_CERTIFICATE"] == f"{mount['mountPath']}/tls.crt"
+    assert values["NGINX_SSL_CERTIFICATE_KEY"] == f"{mount['mountPath']}/tls.key"
+    # What the image's entrypoint writes, and what nginx writes, are emptyDirs.
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert "emptyDir" in volumes[mounts["/etc/nginx/conf.d"]]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == EDGE_PORTS
+    assert values["NGINX_HTTP_LISTEN"] == str(ports["http"])
+    assert values["NGINX_HTTPS_LISTEN"] == str(ports["https"])
+    # Upstreams are the Services of the gateway and the web app.
+    services = of_kind(overlay, "Service")
+    for process in ("gateway", "frontend"):
+        host, _, port = values[f"NGINX_{process.upper()}_UPSTREAM"].partition(":")
+        assert host in services, process
+        assert int(port) == services[host]["spec"]["ports"][0]["port"], process
+
+
+def render_edge(overlay: str, folder: Path, values: dict[str, str]) -> list[Path]:
+    """The edge's files, rendered as its image's entrypoint renders them."""
+    etc = folder / "etc"
+    for path, text in edge_files(overlay).items():
+        target = etc / Path(path).relative_to("/etc/nginx")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    written: list[Path] = nginx_config.render.render_templates(
+        values, etc / "conf.d", templates=etc / "templates"
+    )
+    return written
+
+
+def test_the_edges_rendered_configuration_is_composes_but_for_the_public_host(
+    overlay: str, tmp_path: Path
+) -> None:
+    """The rate limits, HSTS, CSP and security headers come out the same."""
+    edge = render_edge(overlay, tmp_path / "edge", edge_values(overlay))
+    compose = render_edge(overlay, tmp_path / "compose", compose_values())
+    assert [p.relative_to(tmp_path / "edge") for p in edge] == [
+        p.relative_to(tmp_path / "compose") for p in compose
+    ]
+    host = edge_values(overlay)["NGINX_SERVER_NAME"]
+    for ours, theirs in zip(edge, compose, strict=True):
+        ours_lines, theirs_lines = ours.read_text().splitlines(), theirs.read_text().splitlines()
+        assert len(ours_lines) == len(theirs_lines), ours.name
+        for line, other in zip(ours_lines, theirs_lines, strict=True):
+            assert line == other or host in line, (line, other)
+    site = (tmp_path / "edge" / "etc" / "conf.d" / "wishlist.conf").read_text()
+    headers = tmp_path / "edge" / "etc" / "conf.d" / "snippets" / "security-headers.conf"
+    assert "limit_req_zone $binary_remote_addr zone=wl_auth:10m rate=10r/m;" in site
+    assert 'add_header Strict-Transport-Security "max-age=31536000" always;' in (
+        headers.read_text()
+    )
+    assert "add_header Content-Security-Policy $wl_content_security_policy always;" in (
+        headers.read_text()
+    )
+
+
+def test_the_edges_rendered_configuration_passes_nginx_t(overlay: str, tmp_path: Path) -> None:
+    nginx_config.require_nginx()
+    certs = nginx_config.dev_certificate(tmp_path / "certs")
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    values = {
+        **edge_values(overlay),
+        # Only what this machine lacks: the cluster's names and the Secret.
+        "NGINX_GATEWAY_UPSTREAM": "127.0.0.1:8000",
+        "NGINX_FRONTEND_UPSTREAM": "127.0.0.1:3000",
+        "NGINX_SSL_CERTIFICATE": str(certs / "tls.crt"),
+        "NGINX_SSL_CERTIFICATE_KEY": str(certs / "tls.key"),
+    }
+    render_edge(overlay, tmp_path, values)
+    conf = tmp_path / "etc" / "nginx.conf"
+    conf.write_text(conf.read_text().replace(" /tmp/", f" {runtime}/"))
+    shutil.copyfile(nginx_config.MIME_TYPES, tmp_path / "etc" / "mime.types")
+
+    result = nginx_config.nginx_test(conf, runtime)
+
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_the_gateway_trusts_forwarded_addresses_only_from_where_the_edge_runs(
     overlay: str,
 ) -> None:
-    routes = {}
-    for name, ingress in of_kind(overlay, "Ingress").items():
-        spec = ingress["spec"]
-        annotations = ingress["metadata"]["annotations"]
-        assert spec["ingressClassName"] == "nginx", name
-        (rule,) = spec["rules"]
-        (tls,) = spec["tls"]
-        assert tls["hosts"] == [rule["host"]], name
-        assert tls["secretName"], name
-        assert annotations["nginx.ingress.kubernetes.io/force-ssl-redirect"] == "true", name
-        for path in rule["http"]["paths"]:
-            backend = path["backend"]["service"]
-            routes[path["path"]] = (backend["name"], name, annotations)
-            assert backend["port"] == {"name": "http"}, name
-    assert set(routes) == {"/api", "/ws", "/"}, "only these: /metrics and probes stay internal"
-    assert routes["/api"][0] == "gateway"
-    assert routes["/ws"][0] == "gateway"
-    assert routes["/"][0] == "frontend"
-    socket = routes["/ws"][2]
-    api = routes["/api"][2]
-    for timeout in ("proxy-read-timeout", "proxy-send-timeout"):
-        assert int(socket[f"nginx.ingress.kubernetes.io/{timeout}"]) >= 3600
-        # An API call gets a short leash, but longer than the gateway's own 30 s.
-        assert 30 < int(api[f"nginx.ingress.kubernetes.io/{timeout}"]) < 3600
+    """Its network policy admits the edge alone (and Prometheus), so the pod network is safe."""
+    trusted = config_map(overlay, "gateway")["GATEWAY_TRUSTED_PROXIES"]
+    assert trusted, "the edge's X-Forwarded-For would be ignored: rate limits per edge pod"
+    senders = {f[0] for f in network_model(overlay) if f[1] == "gateway"}
+    assert senders == {"edge", "prometheus"}
 
 
 # --- environments -----------------------------------------------------------
