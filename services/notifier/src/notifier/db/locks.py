@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, TextClause, bindparam, text
+from sqlalchemy import Table, Text, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -87,3 +87,54 @@ async def claim_locking(
         return None
     at: datetime = row.at
     return at
+
+
+@functools.cache
+def _claim_many_statement(inbox: Table) -> TextClause:
+    # Rows go in in one order, (event, consumer), whoever inserts them: two
+    # replicas claiming overlapping events never wait on each other's rows in
+    # a cycle.
+    return text(
+        f"""
+        WITH claimed AS (
+            INSERT INTO {inbox.fullname} (consumer, event_id)
+            SELECT consumer, event_id FROM unnest(:consumers, :event_ids) AS c (consumer, event_id)
+            ORDER BY event_id, consumer
+            ON CONFLICT (consumer, event_id) DO NOTHING
+            RETURNING consumer, event_id
+        )
+        SELECT consumer, event_id, now() AS at, ({_LOCKED}) AS locks FROM claimed
+        """  # noqa: S608 - the table name is ours, every value is bound
+    ).bindparams(
+        _USERS,
+        bindparam("consumers", type_=ARRAY(Text())),
+        bindparam("event_ids", type_=ARRAY(UUID(as_uuid=True))),
+    )
+
+
+async def claim_many_locking(
+    session: AsyncSession,
+    inbox: Table,
+    claims: Sequence[tuple[str, uuid.UUID]],
+    user_ids: Iterable[uuid.UUID],
+) -> tuple[datetime, set[tuple[str, uuid.UUID]]] | None:
+    """:func:`claim_locking` for several (consumer, event) pairs in one round trip.
+
+    Returns the transaction's start and the pairs claimed now, or None when
+    every one was handled already (then no lock is taken). The locks are those
+    of every user in ``user_ids``, taken after the claims, in one go.
+    """
+    rows = (
+        await session.execute(
+            _claim_many_statement(inbox),
+            {
+                "consumers": [consumer for consumer, _ in claims],
+                "event_ids": [event_id for _, event_id in claims],
+                "user_ids": list(set(user_ids)),
+            },
+        )
+    ).all()
+    if not rows:
+        return None
+    at: datetime = rows[0].at
+    return at, {(row.consumer, row.event_id) for row in rows}

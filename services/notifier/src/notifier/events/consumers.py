@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from notifier.domain import emails as texts
 from notifier.domain import notifications as rules
 from notifier.domain.emails import Email
 from notifier.domain.notifications import Notification, Planned
+from notifier.events.batches import Batcher
 from notifier.settings import Settings
 from wishlist_shared.events import (
     Envelope,
@@ -64,16 +66,24 @@ log = logging.getLogger(__name__)
 
 P = TypeVar("P", bound=EventPayload)
 
-NOTIFICATION_WORKERS = 8
+NOTIFYING_TRANSACTIONS = 4
+"""Notification transactions running at once, over every notification queue.
+
+Each holds a pooled connection, waiting on the users' locks included: fewer
+than the default pool (``NOTIFIER_DB_POOL_SIZE``, 10), leaving connections to
+the API, the push relay and the other consumers; enough to keep both cores
+busy while others wait on a round trip. The per-user locks keep per-user
+order whatever the number.
+"""
+EVENTS_PER_TRANSACTION = 16
+"""Most events a notification transaction writes (:mod:`notifier.events.batches`)."""
+NOTIFICATION_WORKERS = 32
 """Handlers of one notification queue running at once.
 
-Each holds a pooled connection for its transaction, waiting on the users'
-locks included: fewer than the default pool (``NOTIFIER_DB_POOL_SIZE``, 10),
-so a busy queue leaves connections to the API, the push relay and the other
-queues; more than the few that keep both cores busy while others wait on a
-round trip. The per-user locks keep per-user order whatever the number.
+A handler waiting for a transaction holds no connection: so many that, while
+the transactions are busy, events gather into the next ones' batches.
 """
-NOTIFICATION_PREFETCH = 32
+NOTIFICATION_PREFETCH = 64
 """Deliveries of one notification queue in the process, so a freed handler never waits for one."""
 
 
@@ -85,6 +95,18 @@ def _skipped(envelope: Envelope[Any], purpose: str) -> None:
         SERVICE,
         purpose,
     )
+
+
+@dataclass(frozen=True)
+class _Notifying:
+    purpose: str
+    envelope: Envelope[Any]
+    planned: Planned
+
+    @property
+    def consumer(self) -> str:
+        """Its name in the inbox."""
+        return f"{SERVICE}.{self.purpose}"
 
 
 class Consumers:
@@ -99,6 +121,12 @@ class Consumers:
         self.mail = settings.email_enabled
         # Called after a commit that queued emails: this replica's sender looks at once.
         self.emails_queued = emails_queued
+        self.batches = Batcher(
+            self._notify_alone,
+            self._notify_together,
+            slots=NOTIFYING_TRANSACTIONS,
+            most=EVENTS_PER_TRANSACTION,
+        )
 
     async def _claim(self, session: AsyncSession, purpose: str, envelope: Envelope[Any]) -> bool:
         if await claim(session, inbox, f"{SERVICE}.{purpose}", envelope.id):
@@ -107,6 +135,11 @@ class Consumers:
         return False
 
     async def notify(self, purpose: str, envelope: Envelope[Any], planned: Planned) -> None:
+        """Writes the event's notifications, with other events' when they arrive together."""
+        await self.batches.submit(_Notifying(purpose, envelope, planned))
+
+    async def _notify_alone(self, one: _Notifying) -> None:
+        purpose, envelope, planned = one.purpose, one.envelope, one.planned
         async with self.sessions() as session, session.begin():
             concerned = [*planned.recipients, *planned.named]
             # The locks before looking for deleted users: an erasure of any of
@@ -119,17 +152,50 @@ class Consumers:
                 _skipped(envelope, purpose)
                 return
             found = await who.look_up(session, concerned, email=self.mail)
-            if found.gone:
-                planned = rules.without_names_of(planned, found.gone)
-            created = await notification_rows.create(
-                session, envelope.id, planned, envelope.correlation_id, began
-            )
-            mailed = 0
-            if self.mail:
-                mailed = await self._mail(session, envelope.id, planned, created, found)
-        log.info("event %s: %d %s notifications", envelope.id, len(created), planned.kind)
+            mailed = await self._write(session, one, found, began)
         if mailed:
             self.emails_queued()
+
+    async def _notify_together(self, batch: Sequence[_Notifying]) -> None:
+        """:meth:`_notify_alone` for several events in one transaction, as :mod:`.batches` says."""
+        mailed = 0
+        async with self.sessions() as session, session.begin():
+            concerned = {u for one in batch for u in (*one.planned.recipients, *one.planned.named)}
+            claimed = await locks.claim_many_locking(
+                session, inbox, [(one.consumer, one.envelope.id) for one in batch], concerned
+            )
+            if claimed is None:
+                for one in batch:
+                    _skipped(one.envelope, one.purpose)
+                return
+            began, to_write = claimed
+            found = await who.look_up(session, concerned, email=self.mail)
+            for one in batch:
+                key = (one.consumer, one.envelope.id)
+                # Once: the same event twice in a batch (a redelivery) is skipped.
+                if key not in to_write:
+                    _skipped(one.envelope, one.purpose)
+                    continue
+                to_write.discard(key)
+                mailed += await self._write(session, one, found, began)
+        if mailed:
+            self.emails_queued()
+
+    async def _write(
+        self, session: AsyncSession, one: _Notifying, found: who.Concerned, began: datetime
+    ) -> int:
+        """The event's notifications and pushes (and emails); returns how many emails queued."""
+        envelope, planned = one.envelope, one.planned
+        if found.gone:
+            planned = rules.without_names_of(planned, found.gone)
+        created = await notification_rows.create(
+            session, envelope.id, planned, envelope.correlation_id, began
+        )
+        mailed = 0
+        if self.mail:
+            mailed = await self._mail(session, envelope.id, planned, created, found)
+        log.info("event %s: %d %s notifications", envelope.id, len(created), planned.kind)
+        return mailed
 
     async def _mail(
         self,

@@ -209,3 +209,22 @@ async def test_overlapping_events_side_by_side_keep_per_user_order_without_deadl
         mine = [r for r in rows if r.recipient_id == user]
         # Pushes go out in outbox id order: for one user, that is seq order.
         assert sorted(mine, key=lambda r: r.seq) == sorted(mine, key=lambda r: r.push)
+
+
+async def test_events_arriving_together_share_transactions_and_each_is_written_once(
+    engine: AsyncEngine, consumers: Consumers
+) -> None:
+    users = [uuid.uuid4() for _ in range(5)]
+    events = [reserved(users[: 1 + n % 5]) for n in range(40)]
+    # One delivered twice at once (a redelivery racing the first copy).
+    twice = [*events, events[7]]
+    with statements_on(engine) as sent:
+        await asyncio.wait_for(asyncio.gather(*(handle(consumers, e) for e in twice)), timeout=60)
+    claims = [s for s in sent if "INSERT INTO notifier.inbox" in s]
+    assert len(claims) < len(events) / 2, f"{len(claims)} transactions for {len(events)} events"
+
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(text("SELECT event_id, recipient_id FROM notifier.notifications"))
+        ).all()
+    assert sorted(rows) == sorted((e.id, r) for e in events for r in e.payload.recipient_ids)
