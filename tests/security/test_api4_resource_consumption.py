@@ -178,3 +178,30 @@ async def _close_code(ws: ClientConnection) -> int:
         await asyncio.wait_for(ws.recv(), 10)
     assert closed.value.rcvd is not None
     return closed.value.rcvd.code
+
+
+async def test_an_import_refuses_deep_nesting_and_too_many_items_before_any_work(
+    platform: Platform,
+) -> None:
+    owner = await platform.person("Lena")
+    deep = await platform.call(
+        owner,
+        "POST",
+        "/wishlists/import",
+        content=b"[" * 100_000,
+        headers={"Content-Type": "application/json"},
+    )
+    # Was a 500: the parser ran out of stack.
+    assert deep.status_code == 422, deep.text
+    assert deep.json()["errors"] == [{"field": "body", "message": "nests deeper than 16 levels"}]
+
+    # 5 lists of 401 items: each under the 500 a list may hold, 2,005 in all.
+    lists = [
+        {"title": f"List {n}", "items": [{"title": f"Thing {k}"} for k in range(401)]}
+        for n in range(5)
+    ]
+    export = {"format": "wishlist-platform-export", "version": 1, "wishlists": lists}
+    many = await platform.call(owner, "POST", "/wishlists/import", export)
+    assert many.status_code == 409, many.text
+    assert "2000 items per import" in many.json()["detail"]
+    assert (await platform.ok(owner, "GET", "/wishlists"))["items"] == []

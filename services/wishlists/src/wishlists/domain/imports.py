@@ -38,6 +38,36 @@ _WHOLE_NUMBER = re.compile(r"[0-9]+")
 _BOM = "\ufeff"
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+# Objects nest as arrays do: counted as one kind, a parser's mismatch is its own to find.
+_AS_ARRAYS = str.maketrans("{}", "[]")
+
+
+def check_json_nesting(text: str, limit: int) -> None:
+    """:class:`InvalidInput` if the JSON text nests arrays and objects deeper than ``limit``.
+
+    Decided before any parser recurses into the text (a parser meets
+    ``[[[[...`` a hundred thousand deep with a RecursionError, not an answer),
+    in at most ``limit + 1`` passes over its brackets.
+    """
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text)).translate(_AS_ARRAYS)
+    too_deep = InvalidInput([FieldError("body", f"nests deeper than {limit} levels")])
+    depth = 0
+    while brackets:
+        # Each pass takes away every innermost pair, so the deepest nesting by one.
+        inner = brackets.replace("[]", "")
+        if inner == brackets:
+            # No pair left: "]]][[[", whose openers a parser would still descend into.
+            if depth + len(brackets) - len(brackets.rstrip("[")) > limit:
+                raise too_deep
+            raise InvalidInput([FieldError("body", "is not valid JSON")])
+        depth += 1
+        if depth > limit:
+            raise too_deep
+        brackets = inner
+
+
 @dataclass(frozen=True)
 class Source:
     """One thing to validate and where it came from, to name in errors."""

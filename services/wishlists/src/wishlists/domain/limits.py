@@ -15,3 +15,7 @@ MAX_IMPORT_BYTES = 1024 * 1024
 """Largest body ``POST /api/v1/wishlists/import`` reads; a full list of items fits many times."""
 MAX_IMPORT_ERRORS = 50
 """Field errors told at most in one answer to an import: enough to fix a file, not a flood."""
+MAX_IMPORT_DEPTH = 16
+"""Deepest nesting of arrays and objects an import's JSON may have; an export needs 5."""
+MAX_ITEMS_PER_IMPORT = 2000
+"""Items one import creates at most, over all its lists, so it finishes well within a request."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wishlists.domain.errors import InvalidInput
-from wishlists.domain.imports import items_of_csv, lists_of_export, text_of
+from wishlists.domain.imports import check_json_nesting, items_of_csv, lists_of_export, text_of
 
 
 def fields_of(text: str) -> list[tuple[str, dict[str, object]]]:
@@ -94,3 +94,35 @@ def test_an_export_of_another_kind_is_refused(change: dict[str, object], field: 
     with pytest.raises(InvalidInput) as caught:
         lists_of_export(document)
     assert [e.field for e in caught.value.errors] == [field]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        '{"a": [{"b": [1, {"c": []}]}]}',
+        "[" * 16 + "]" * 16,
+        # Brackets in strings are text, escaped quotes included.
+        '{"t": "[[[[[[[[[[[[[[[[[[[[", "u": "\\"[[[[[[[[[[[[[[[[[[["}',
+    ],
+)
+def test_json_nesting_within_the_limit_passes(text: str) -> None:
+    check_json_nesting(text, 16)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 17 + "]" * 17, "nests deeper than 16 levels"),
+        ("[" * 8 + "{" * 9 + "}" * 9 + "]" * 8, "nests deeper than 16 levels"),
+        ("[" * 100_000, "nests deeper than 16 levels"),
+        ("[" * 16, "is not valid JSON"),
+        ("[[[]" + "[" * 15, "nests deeper than 16 levels"),
+        ("[" * 100_000 + "]" * 100_000, "nests deeper than 16 levels"),
+        ("]" * 3 + "[" * 3, "is not valid JSON"),
+    ],
+)
+def test_json_nesting_past_the_limit_is_refused_before_parsing(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_json_nesting(text, 16)
+    assert [e.message for e in refused.value.errors] == [message]

@@ -46,7 +46,9 @@ from wishlists.domain import validation as v
 from wishlists.domain.errors import FieldError, InvalidInput, LimitReached
 from wishlists.domain.limits import (
     MAX_IMPORT_BYTES,
+    MAX_IMPORT_DEPTH,
     MAX_IMPORT_ERRORS,
+    MAX_ITEMS_PER_IMPORT,
     MAX_ITEMS_PER_WISHLIST,
     MAX_WISHLISTS_PER_OWNER,
 )
@@ -128,8 +130,9 @@ async def import_wishlists(
     CSV columns (case-insensitive, header row required): ``title`` (required),
     ``url``, ``price``, ``currency``, ``image_url``, ``quantity``, ``priority``,
     ``notes``. Empty cells take the defaults. All or nothing: 422 naming the list
-    index or CSV row and the field, 409 past the limits on lists and items, 413
-    past 1 MiB, 415 for anything but JSON or CSV.
+    index or CSV row and the field (or JSON nested deeper than 16 levels), 409 past
+    the limits on lists and items (2,000 items an import), 413 past 1 MiB, 415 for
+    anything but JSON or CSV.
     """
     media = _media_type(request)
     body = await _read(request)
@@ -180,8 +183,10 @@ async def _read(request: Request) -> bytes:
 
 
 def _json_plans(body: bytes) -> list[_Planned]:
+    text = imports.text_of(body)
+    imports.check_json_nesting(text, MAX_IMPORT_DEPTH)
     try:
-        document = json.loads(imports.text_of(body))
+        document = json.loads(text)
     except ValueError as exc:
         raise InvalidInput([FieldError("body", "is not valid JSON")]) from exc
     if not isinstance(document, dict):
@@ -191,10 +196,19 @@ def _json_plans(body: bytes) -> list[_Planned]:
         if imports.is_export(document)
         else [imports.Source("body", document)]
     )
+    # Counted before a single item is validated: past the cap, that work is wasted.
+    _check_item_count(
+        sum(len(items) for s in sources if isinstance(items := s.fields.get("items"), list))
+    )
     errors: list[FieldError] = []
     plans = [_list_plan(source, errors) for source in sources]
     _raise_if_any(errors)
     return [plan for plan in plans if plan is not None]
+
+
+def _check_item_count(count: int) -> None:
+    if count > MAX_ITEMS_PER_IMPORT:
+        raise LimitReached("items per import", MAX_ITEMS_PER_IMPORT)
 
 
 def _csv_plan(body: bytes, title: str | None) -> _Planned:
@@ -203,6 +217,7 @@ def _csv_plan(body: bytes, title: str | None) -> _Planned:
         WishlistCreate, {"title": title} if title is not None else {}, "query", errors
     )
     rows = imports.items_of_csv(imports.text_of(body))
+    _check_item_count(len(rows))
     items = [_valid_item(row.fields, row.where, errors) for row in rows]
     _raise_if_any(errors)
     assert wishlist is not None
