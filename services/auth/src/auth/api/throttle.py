@@ -26,13 +26,19 @@ class LoginThrottle:
         self.window = FixedWindow(redis, prefix, limits.window_seconds)
 
     async def check(self, email: str, address: IPAddress | None) -> None:
-        """Raises a 429 problem while the account or the address is locked out."""
-        for key, limit in (
+        """Raises a 429 problem while the account or the address is locked out.
+
+        Both counts come in one round trip; the window's end is asked for only
+        when it is needed, to say when to come back.
+        """
+        limits = (
             (account_key(email), self.limits.per_account),
             (address_key(address), self.limits.per_address),
-        ):
-            window = await self.window.peek(key)
-            if blocked(window.count, limit):
+        )
+        counts = await self.window.redis.mget([self.window.key(key) for key, _ in limits])
+        for (key, limit), count in zip(limits, counts, strict=True):
+            if blocked(int(count or 0), limit):
+                window = await self.window.peek(key)
                 raise Problem(
                     TOO_MANY_ATTEMPTS,
                     "Too many failed attempts; try again later.",

@@ -26,19 +26,33 @@ def _refresh_expiry(runtime: Runtime) -> datetime:
 
 async def start_session(db: AsyncSession, runtime: Runtime, user_id: uuid.UUID) -> TokensOut:
     """A new session (a login) with its first pair of tokens."""
-    session_id = await sessions.start_session(db, user_id, _refresh_expiry(runtime))
-    return await issue_tokens(db, runtime, user_id, session_id)
+    refresh_token = new_refresh_token()
+    session_id = await sessions.start_session(
+        db, user_id, hash_refresh_token(refresh_token), _refresh_expiry(runtime)
+    )
+    return await _tokens(db, runtime, user_id, session_id, refresh_token)
 
 
 async def issue_tokens(
     db: AsyncSession, runtime: Runtime, user_id: uuid.UUID, session_id: uuid.UUID
 ) -> TokensOut:
     """Adds the session's next refresh token and signs an access token for it."""
-    settings = runtime.settings
     refresh_token = new_refresh_token()
     await sessions.add_refresh_token(
         db, session_id, hash_refresh_token(refresh_token), _refresh_expiry(runtime)
     )
+    return await _tokens(db, runtime, user_id, session_id, refresh_token)
+
+
+async def _tokens(
+    db: AsyncSession,
+    runtime: Runtime,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    refresh_token: str,
+) -> TokensOut:
+    """``refresh_token`` (already stored) with an access token signed for its session."""
+    settings = runtime.settings
     claims = access_claims(
         user_id=user_id,
         session_id=session_id,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.db.tables import RefreshTokenRecord, SessionRecord
@@ -14,11 +14,26 @@ from auth.domain.sessions import RefreshTokenState
 
 
 async def start_session(
-    session: AsyncSession, user_id: uuid.UUID, expires_at: datetime
+    session: AsyncSession, user_id: uuid.UUID, token_hash: bytes, expires_at: datetime
 ) -> uuid.UUID:
+    """A new session with its first refresh token, in one statement (one round trip)."""
     session_id = uuid.uuid4()
-    session.add(SessionRecord(id=session_id, user_id=user_id, expires_at=expires_at))
-    await session.flush()
+    new_session = (
+        insert(SessionRecord)
+        .values(id=session_id, user_id=user_id, expires_at=expires_at)
+        .returning(SessionRecord.id)
+        .cte("new_session")
+    )
+    await session.execute(
+        insert(RefreshTokenRecord).from_select(
+            ["session_id", "token_hash", "expires_at"],
+            select(
+                new_session.c.id,
+                literal(token_hash, RefreshTokenRecord.token_hash.type),
+                literal(expires_at, RefreshTokenRecord.expires_at.type),
+            ),
+        )
+    )
     return session_id
 
 
