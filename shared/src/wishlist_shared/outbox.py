@@ -366,7 +366,8 @@ def _producer_span(message: OutgoingMessage) -> Iterator[None]:
 
 
 def _claiming(table: Table, batch_size: int) -> Any:
-    """The next pending rows, locked, if this relay gets the schema's lock."""
+    """The next pending rows, locked and marked published, if this relay gets the schema's
+    lock; each as it was before (:meth:`OutboxRelay.relay_once` sets back those that fail)."""
     t = table.c
     # The transaction-level lock ends with the transaction, so a relay that
     # dies mid-batch can never leave it held. Taken in the same statement (an
@@ -375,26 +376,49 @@ def _claiming(table: Table, batch_size: int) -> Any:
     locked = select(
         func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("lock_key", type_=Text), 0))
     ).scalar_subquery()
-    return (
-        select(t.id, t.event_id, t.routing_key, t.body, t.headers, t.created_at, t.refusals)
+    claimed = (
+        select(
+            t.id,
+            t.event_id,
+            t.routing_key,
+            t.body,
+            t.headers,
+            t.created_at,
+            t.refusals,
+            t.last_error,
+        )
         .where(t.state == PENDING, locked)
         .order_by(t.id)
         .limit(batch_size)
         .with_for_update()
+        .cte("claimed")
+    )
+    return (
+        update(table)
+        .where(t.id == claimed.c.id)
+        .values(state=PUBLISHED, published_at=func.now(), attempts=t.attempts + 1, last_error=None)
+        .returning(*claimed.c)
     )
 
 
-def _marking_published(table: Table) -> Any:
+def _setting_back(table: Table) -> Any:
+    """Claimed rows that were not published, pending again as they were before the claim."""
     t = table.c
+    before = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(BigInteger)), bindparam("errors", type_=ARRAY(Text))
+        )
+        .table_valued("id", "last_error")
+        .render_derived("before")
+    )
     return (
         update(table)
-        # One array parameter, not one per row.
-        .where(t.id == func.any(bindparam("published", type_=ARRAY(BigInteger))))
+        .where(t.id == before.c.id)
         .values(
-            state=PUBLISHED,
-            published_at=func.now(),
-            attempts=t.attempts + 1,
-            last_error=None,
+            state=PENDING,
+            published_at=None,
+            attempts=t.attempts - 1,
+            last_error=before.c.last_error,
         )
     )
 
@@ -432,7 +456,7 @@ class OutboxRelay:
         # trickle of events a batch is one row, so building them cost as much
         # as running them.
         self._claim = _claiming(table, batch_size)
-        self._mark_published = _marking_published(table)
+        self._set_back = _setting_back(table)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -484,9 +508,14 @@ class OutboxRelay:
         parked: list[tuple[int, str]] = []
         failure: tuple[int, Exception] | None = None
         async with self.engine.connect() as conn, conn.begin():
-            rows = (await conn.execute(self._claim, {"lock_key": self._lock_key})).all()
+            # Claimed and marked published in one statement, as most batches
+            # end: the rows that end otherwise are set so below, in the same
+            # transaction, so no one else ever sees them marked.
+            claimed = await conn.execute(self._claim, {"lock_key": self._lock_key})
+            rows = sorted(claimed.all(), key=lambda r: r.id)
             outcomes = await self._publish_rows(rows) if rows else []
-            for row, error in zip(rows, outcomes, strict=True):
+            unsent: Sequence[Any] = ()
+            for index, (row, error) in enumerate(zip(rows, outcomes, strict=True)):
                 if error is None:
                     published.append(row.id)
                     created.append(row.created_at)
@@ -500,17 +529,22 @@ class OutboxRelay:
                 # those rows go out again behind it, so none overtakes it.
                 failure = (row.id, error)
                 self._log_failure(row, error, parked=False)
+                unsent = rows[index + 1 :]
                 break
-            if published:
-                await conn.execute(self._mark_published, {"published": published})
+            if unsent:
+                await conn.execute(
+                    self._set_back,
+                    {"ids": [r.id for r in unsent], "errors": [r.last_error for r in unsent]},
+                )
+            # The claim counted their attempt already.
             for parked_id, error_text in parked:
                 await conn.execute(
                     update(self.table)
                     .where(t.id == parked_id)
                     .values(
                         state=PARKED,
+                        published_at=None,
                         parked_at=func.now(),
-                        attempts=t.attempts + 1,
                         refusals=t.refusals + 1,
                         last_error=error_text,
                     )
@@ -522,7 +556,8 @@ class OutboxRelay:
                     update(self.table)
                     .where(t.id == failed_id)
                     .values(
-                        attempts=t.attempts + 1,
+                        state=PENDING,
+                        published_at=None,
                         # An outage says nothing about the message: it neither
                         # counts towards parking nor wipes the refusals so far.
                         refusals=t.refusals + 1 if refused else t.refusals,
