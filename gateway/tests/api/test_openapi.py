@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from gateway_harness import RunningGateway, Services, StartGateway
@@ -281,6 +282,25 @@ async def test_docs_page_points_at_the_merged_document(gateway: RunningGateway) 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/api/v1/openapi.json" in response.text
+
+
+async def test_docs_page_loads_its_assets_from_the_gateway_only(gateway: RunningGateway) -> None:
+    page = (await gateway.client.get("/api/docs")).text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    # Script, styles and icon; nothing from another origin (a CDN ran code on ours).
+    assert len(assets) == 3
+    assert all(asset.startswith("/api/docs/assets/") for asset in assets), assets
+    assert "://" not in page.replace("http://www.w3.org", "")
+    for asset in assets:
+        loaded = await gateway.client.get(asset)
+        assert loaded.status_code == 200, asset
+        assert loaded.content, asset
+    script = await gateway.client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert b"SwaggerUIBundle" in script.content
+    missing = await gateway.client.get("/api/docs/assets/swagger-editor.js")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
 
 
 async def test_the_gateways_own_fastapi_docs_are_off(gateway: RunningGateway) -> None:

@@ -2,10 +2,11 @@
 
 Every prefix of the routing table gets one route (any method) that checks the
 caller and forwards; the gateway's own routes are the merged OpenAPI
-document and its docs page (public), the data export gathered from every
-service (:mod:`gateway.api.export`), and the real-time relay's ticket and
-WebSocket (:mod:`gateway.realtime.sockets`). Paths nothing matches get Starlette's 404, which
-the shared error handler turns into problem+json.
+document and its docs page with the page's assets (public,
+:mod:`gateway.api.docs`), the data export gathered from every service
+(:mod:`gateway.api.export`), and the real-time relay's ticket and WebSocket
+(:mod:`gateway.realtime.sockets`). Paths nothing matches get Starlette's 404,
+which the shared error handler turns into problem+json.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 
-from gateway.api import access, export, forwarded, proxy, routing
+from gateway.api import access, docs, export, forwarded, proxy, routing
 from gateway.api.deps import GatewayDep
 from gateway.realtime import sockets
 from wishlist_shared.problems import Problem, ProblemType
 
 OPENAPI_PATH = "/api/v1/openapi.json"
-DOCS_PATH = "/api/docs"
 NOT_FOUND = ProblemType(404, "not-found", "Not Found")
 
 
@@ -85,9 +84,5 @@ def router() -> APIRouter:
         return JSONResponse(await gateway.openapi.document())
 
     r.include_router(sockets.router())
-
-    @r.get(DOCS_PATH, include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=OPENAPI_PATH, title="Wishlist platform API")
-
+    r.include_router(docs.router(OPENAPI_PATH))
     return r
