@@ -27,6 +27,7 @@ from gateway_harness import (
 )
 
 from gateway.main import create_app
+from gateway.realtime.protocol import HandshakeFreed
 from wishlist_shared.testing.servers import Servers
 from wishlist_shared.testing.stack import Namespace
 
@@ -62,7 +63,8 @@ async def start_gateway(
 
     async def start(**overrides: Any) -> RunningGateway:
         settings = gateway_settings(services, servers, namespace, **overrides)
-        server = LoopbackServer(create_app(settings), lifespan=True)
+        # The sockets' protocol as deployed (see gateway.realtime.protocol).
+        server = LoopbackServer(create_app(settings), lifespan=True, ws=HandshakeFreed)
         url = await server.start()
         client = httpx.AsyncClient(base_url=url, timeout=10)
         started.append((server, client))

@@ -26,6 +26,11 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 """uvicorn's ``--timeout-graceful-shutdown`` in tests: how long requests in flight may finish."""
 
 
+# The gateway's sockets let go of their handshake once open, as deployed (the
+# Procfile, the compose file, the k8s manifest): gateway.realtime.protocol.
+GATEWAY_WS = ("--ws", "gateway.realtime.protocol:HandshakeFreed")
+
+
 class ServiceProcess:
     """One uvicorn process serving ``factory`` (``"auth.main:create_app"``).
 
@@ -79,6 +84,7 @@ class ServiceProcess:
                     # As deployed (the Dockerfile, the Procfile): see the Dockerfile.
                     "--ws-per-message-deflate",
                     "false",
+                    *(GATEWAY_WS if self.factory.startswith("gateway.") else ()),
                 ],
                 env={**os.environ, **self.env},
                 stdout=log,
