@@ -109,6 +109,14 @@ class _Notifying:
         return f"{SERVICE}.{self.purpose}"
 
 
+@dataclass(frozen=True)
+class _Written:
+    event: _Notifying
+    notifications: int
+    mailed: int
+    """Emails queued."""
+
+
 class Consumers:
     def __init__(
         self,
@@ -152,13 +160,12 @@ class Consumers:
                 _skipped(envelope, purpose)
                 return
             found = await who.look_up(session, concerned, email=self.mail)
-            mailed = await self._write(session, one, found, began)
-        if mailed:
-            self.emails_queued()
+            written = await self._write(session, one, found, began)
+        self._written([written])
 
     async def _notify_together(self, batch: Sequence[_Notifying]) -> None:
         """:meth:`_notify_alone` for several events in one transaction, as :mod:`.batches` says."""
-        mailed = 0
+        written: list[_Written] = []
         async with self.sessions() as session, session.begin():
             concerned = {u for one in batch for u in (*one.planned.recipients, *one.planned.named)}
             claimed = await locks.claim_many_locking(
@@ -177,14 +184,13 @@ class Consumers:
                     _skipped(one.envelope, one.purpose)
                     continue
                 to_write.discard(key)
-                mailed += await self._write(session, one, found, began)
-        if mailed:
-            self.emails_queued()
+                written.append(await self._write(session, one, found, began))
+        self._written(written)
 
     async def _write(
         self, session: AsyncSession, one: _Notifying, found: who.Concerned, began: datetime
-    ) -> int:
-        """The event's notifications and pushes (and emails); returns how many emails queued."""
+    ) -> _Written:
+        """The event's notifications and pushes (and emails)."""
         envelope, planned = one.envelope, one.planned
         if found.gone:
             planned = rules.without_names_of(planned, found.gone)
@@ -194,8 +200,19 @@ class Consumers:
         mailed = 0
         if self.mail:
             mailed = await self._mail(session, envelope.id, planned, created, found)
-        log.info("event %s: %d %s notifications", envelope.id, len(created), planned.kind)
-        return mailed
+        return _Written(one, len(created), mailed)
+
+    def _written(self, written: Sequence[_Written]) -> None:
+        """Says, once committed, what the events did."""
+        for one in written:
+            log.info(
+                "event %s: %d %s notifications",
+                one.event.envelope.id,
+                one.notifications,
+                one.event.planned.kind,
+            )
+        if any(one.mailed for one in written):
+            self.emails_queued()
 
     async def _mail(
         self,
