@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from gateway_harness import SigningKey, StartGateway, bearer
 
+from gateway.api import http1
+from wishlist_shared.testing.eventually import eventually
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -95,3 +98,47 @@ async def test_a_chunked_answer_comes_back_whole(
     assert response.status_code == 201
     assert response.headers["x-thing"] == "1"
     assert response.content == b"hello world"
+
+
+def _limits(connections: int) -> http1.Limits:
+    return http1.Limits(
+        connect=2,
+        read=5,
+        write=5,
+        pool=1,
+        max_connections=connections,
+        max_keepalive=connections,
+        keepalive_expiry=4,
+    )
+
+
+async def test_requests_cancelled_at_any_point_leave_the_pool_its_connections() -> None:
+    release = asyncio.Event()
+    received = 0
+
+    async def held(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal received
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                received += 1
+                await release.wait()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        writer.close()
+
+    async with raw_server(held) as url:
+        port = int(url.rsplit(":", 1)[1])
+        pool = http1.Pool("127.0.0.1", port, _limits(2))
+        # Two waiting for their answers (holding both connections), four for a connection.
+        sending = [asyncio.create_task(pool.request("GET", b"/", [], None)) for _ in range(6)]
+        await eventually(lambda: received == 2)
+        for task in sending:
+            task.cancel()
+        await asyncio.gather(*sending, return_exceptions=True)
+        release.set()
+
+        answers = await asyncio.gather(*(pool.request("GET", b"/", [], None) for _ in range(4)))
+        await pool.aclose()
+
+    assert [(a.status, a.body) for a in answers] == [(200, b"ok")] * 4

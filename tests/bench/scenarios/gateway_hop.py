@@ -206,4 +206,6 @@ that of the gateway's whole hop (an open loop offered 205/s achieved 95/s).
 the token's life (claims kept in an LRU keyed by the token's hash, until
 its expiry and while its key is still served), checks revocation and
 spends from the rate limit in one Redis round trip (a Lua script), then
-forwards with httpx and streams the answer back."""
+forwards on its own HTTP/1.1 keep-alive pool (`gateway.api.http1`, since
+2026-12-08; httpx before) and sends a small answer back whole, a large one
+streamed."""
