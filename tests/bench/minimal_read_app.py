@@ -2,11 +2,12 @@
 
 FastAPI and an asyncpg pool, no SQLAlchemy, no middleware, no token check:
 ``GET /api/v1/wishlists/{id}`` runs what wishlists runs for a list's owner, as
-the wishlists role, under the same row-level security: one transaction, the
-same ``set_config`` of the same settings, then wishlists' own query
-(compiled from its query builders, so the SQL is the same text), and answers
-the same JSON. The caller is the ``sub`` of the bearer token, read unverified:
-what the service spends on checking tokens is part of what is compared.
+the wishlists role, under the same row-level security: one transaction begun
+by the same message as wishlists' (``BEGIN`` and the ``set_config`` of the
+same settings), then wishlists' own query (compiled from its query builders,
+so the SQL is the same text), then ``COMMIT``, and answers the same JSON.
+The caller is the ``sub`` of the bearer token, read unverified: what the
+service spends on checking tokens is part of what is compared.
 
 Only what the scenario reads is served: the owner's view of a list without
 suggestions (the scenario checks that both answers are equal).
@@ -31,12 +32,11 @@ import asyncpg
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.dialects import postgresql
 
-from wishlists.db.scope import LINK, USER
+from wishlists.db.scope import begin_for_user
 from wishlists.db.wishlists import sighting_with_items_query
 
 POOL_SIZE = 10
 """As wishlists' ``db_pool_size`` default."""
-SET_SCOPE = f"SELECT set_config('{USER}', $1, true), set_config('{LINK}', '', true)"
 
 # The item's columns as wishlists' query selects them, and those the answer shows.
 ITEM_KEYS = (
@@ -129,9 +129,13 @@ def create_app() -> FastAPI:
         caller = _caller(request)
         if caller is None:
             return Response(status_code=401)
-        async with pools[0].acquire() as conn, conn.transaction():
-            await conn.execute(SET_SCOPE, str(caller))
-            rows = await conn.fetch(READ, *READ_ARGS(wishlist_id, caller))
+        async with pools[0].acquire() as conn:
+            await conn.execute(begin_for_user(caller))
+            try:
+                rows = await conn.fetch(READ, *READ_ARGS(wishlist_id, caller))
+            finally:
+                # Ends an aborted transaction too.
+                await conn.execute("COMMIT")
         if not rows or rows[0][1] != caller:  # the owner_id: the owner's view only
             return Response(status_code=404)
         # The list's 9 columns and the viewer flag, then the item's.

@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         domain_errors=DOMAIN_ERRORS,
     )
     app.state.link_previewer = previewer
-    app.state.runtime = Runtime(settings=settings, sessions=sessions)
+    app.state.runtime = Runtime(settings=settings, sessions=sessions, engine=engine)
     # The gateway checked the token already; checking again here means a
     # request that reaches the service some other way is refused all the same.
     app.state.token_checker = jwks_token_checker(

@@ -6,8 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wishlists.db import reads
 from wishlists.db import wishlists as wishlist_rows
 from wishlists.domain.access import Role, require_sight, role_of
 from wishlists.domain.errors import WishlistNotFound
@@ -35,10 +37,11 @@ async def reach(db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID, *al
 
 
 async def reach_with_items(
-    db: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID
+    connection: asyncpg.Connection, wishlist_id: uuid.UUID, caller: uuid.UUID
 ) -> tuple[Reached, list[Item]]:
-    """:func:`reach` and the list's items (not the received ones) in one statement."""
-    found = await wishlist_rows.sighting_with_items(db, wishlist_id, caller)
+    """:func:`reach` and the list's items (not the received ones) in one statement, on a
+    connection of :func:`wishlists.db.scope.reading_for_user`."""
+    found = await reads.sighting_with_items(connection, wishlist_id, caller)
     if found is None:
         raise WishlistNotFound()
     seen, items = found

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wishlists.settings import Settings
 
@@ -13,3 +13,5 @@ from wishlists.settings import Settings
 class Runtime:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine
+    """The sessions' engine, whose pooled connections the hottest read uses as asyncpg's."""

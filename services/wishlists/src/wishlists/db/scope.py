@@ -11,16 +11,23 @@ rows at all: forgetting fails closed.
 queries that must look past the caller, which is only "who else is told about
 this" (the viewers to notify of a reservation, the reservers of a deleted
 item). Their results go into event recipient lists, never into a response.
+
+:func:`reading_for_user` is :func:`for_user` on the driver's own connection,
+for the reads too hot for SQLAlchemy's execution (:mod:`wishlist_shared.db.driver`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from wishlist_shared.db import driver
 
 USER = "app.user_id"
 LINK = "app.link_hash"
@@ -52,6 +59,38 @@ async def for_user(session: AsyncSession, user_id: uuid.UUID) -> AsyncIterator[A
     async with session.begin():
         await _set(session, user=str(user_id))
         yield session
+
+
+def begin_for_user(user_id: uuid.UUID) -> str:
+    """``BEGIN`` and the settings of :func:`for_user`, as one message of two statements.
+
+    One round trip instead of two; such a message (the simple query protocol)
+    takes no parameters, so the id is written in: a UUID's text is only hex
+    digits and dashes, and nothing else is accepted.
+    """
+    if type(user_id) is not uuid.UUID:
+        raise TypeError(f"a user id is a UUID, not {type(user_id).__name__}")
+    return f"BEGIN; SELECT set_config('{USER}', '{user_id}', true), set_config('{LINK}', '', true)"
+
+
+@asynccontextmanager
+async def reading_for_user(
+    engine: AsyncEngine, user_id: uuid.UUID
+) -> AsyncIterator[asyncpg.Connection]:
+    """:func:`for_user` on asyncpg's connection (:mod:`wishlist_shared.db.driver`): the
+    same settings in the same kind of transaction, begun by :func:`begin_for_user`."""
+    begin = begin_for_user(user_id)
+    async with driver.connection(engine) as connection:
+        await connection.execute(begin)
+        try:
+            yield connection
+        except BaseException:
+            # A connection this leaves inside its transaction is closed, not
+            # reused (driver.connection): the error that got here is the one to tell.
+            with contextlib.suppress(Exception):
+                await connection.execute("ROLLBACK")
+            raise
+        await connection.execute("COMMIT")
 
 
 @asynccontextmanager

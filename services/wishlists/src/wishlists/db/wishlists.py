@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import and_, delete, exists, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from wishlists.db import Id, Query
 from wishlists.db import items as item_rows
 from wishlists.db.tables import ItemRecord, ShareRecord, UserRecord, WishlistRecord
-from wishlists.domain.model import Item, Wishlist
+from wishlists.domain.model import Wishlist
 from wishlists.domain.pagination import Cursor, Page, PageRequest, page_of
 
 W = WishlistRecord
@@ -130,32 +130,6 @@ def sighting_with_items_query(wishlist_id: Id, caller: Id) -> Query:
         .outerjoin(I, and_(I.wishlist_id == W.id, I.received_at.is_(None)))
         .order_by(I.created_at, I.id)
     )
-
-
-# Built once, run with each request's values: the statement is big, and
-# building it anew cost more CPU than the database spends answering it.
-_SIGHTING_WITH_ITEMS = sighting_with_items_query(
-    bindparam("wishlist_id", type_=W.id.type), bindparam("caller", type_=W.id.type)
-)
-
-
-async def sighting_with_items(
-    session: AsyncSession, wishlist_id: uuid.UUID, caller: uuid.UUID
-) -> tuple[Sighting, list[Item]] | None:
-    """The list as the caller reaches it, with its items (not the received ones) in the
-    order they were added: one statement instead of two."""
-    connection = await session.connection()
-    result = await connection.execute(
-        _SIGHTING_WITH_ITEMS, {"wishlist_id": wishlist_id, "caller": caller}
-    )
-    rows = result.all()
-    if not rows:
-        return None
-    first = rows[0]
-    sighting = Sighting(to_wishlist(first), bool(first.is_viewer))
-    # The list's 9 columns and the viewer flag, then the item's.
-    items = [item_rows.to_item(row[10:]) for row in rows if row[10] is not None]
-    return sighting, items
 
 
 async def lock(session: AsyncSession, wishlist_id: uuid.UUID) -> bool:

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from wishlists.api.access import hold, reach, reach_with_items
-from wishlists.api.deps import Claims, DbSession, PageParams
+from wishlists.api.deps import Claims, DbSession, PageParams, RuntimeDep
 from wishlists.api.responses import JsonModelResponse
 from wishlists.api.routes import WISHLISTS
 from wishlists.api.schemas import (
@@ -17,8 +17,7 @@ from wishlists.api.schemas import (
     WishlistPage,
     WishlistPatch,
 )
-from wishlists.db import locks, scope
-from wishlists.db import reservations as reservation_rows
+from wishlists.db import locks, reads, scope
 from wishlists.db import shares as share_rows
 from wishlists.db import wishlists as wishlist_rows
 from wishlists.domain.access import Role, require_owner
@@ -67,15 +66,16 @@ async def list_shared_with_me(claims: Claims, db: DbSession, page: PageParams) -
 
 
 @router.get("/{wishlist_id}", response_model=WishlistDetailOut)
-async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, db: DbSession) -> Response:
+async def read_wishlist(wishlist_id: uuid.UUID, claims: Claims, runtime: RuntimeDep) -> Response:
     """The list with its items (received ones are in its archive); viewers also see how
     much of each is reserved, and the suggestions (the owner only once revealed)."""
-    async with scope.for_user(db, claims.subject):
-        reached, items = await reach_with_items(db, wishlist_id, claims.subject)
+    # The service's hottest request: its statements run on asyncpg directly.
+    async with scope.reading_for_user(runtime.engine, claims.subject) as connection:
+        reached, items = await reach_with_items(connection, wishlist_id, claims.subject)
         # The owner's transaction could not read a reservation anyway
         # (row-level security); it does not ask.
         tallies = (
-            await reservation_rows.tallies(db, wishlist_id, claims.subject)
+            await reads.tallies(connection, wishlist_id, claims.subject)
             if reached.role is Role.VIEWER
             else {}
         )
