@@ -35,7 +35,7 @@ from notifier.db.tables import inbox
 from notifier.domain import emails as texts
 from notifier.domain import notifications as rules
 from notifier.domain.emails import Email
-from notifier.domain.notifications import Notification, Planned
+from notifier.domain.notifications import Planned
 from notifier.events.batches import Batcher
 from notifier.settings import Settings
 from wishlist_shared.events import (
@@ -219,7 +219,7 @@ class Consumers:
         session: AsyncSession,
         event_id: uuid.UUID,
         planned: Planned,
-        created: Sequence[tuple[uuid.UUID, Notification]],
+        created: Sequence[tuple[uuid.UUID, uuid.UUID]],
         found: who.Concerned,
     ) -> int:
         """Queues the emails of the notifications just created, or keeps them for a digest.
@@ -231,12 +231,12 @@ class Consumers:
         """
         wanted, to = found.preferences, found.addresses
         queued = 0
-        for recipient, notification in created:
+        for recipient, notification_id in created:
             chosen = wanted.get(recipient)
             if chosen is None or planned.kind not in chosen.kinds or recipient not in to:
                 continue
             if chosen.delivery == "daily":
-                await email_rows.add_to_digest(session, recipient, notification.id)
+                await email_rows.add_to_digest(session, recipient, notification_id)
                 continue
             queued += await email_rows.queue(
                 session,
@@ -245,7 +245,7 @@ class Consumers:
                 user_id=recipient,
                 kind="notification",
                 to_address=to[recipient],
-                email=texts.notification(planned.kind, notification.data, self.settings.web_url),
+                email=texts.notification(planned.kind, planned.data, self.settings.web_url),
             )
         return queued
 
