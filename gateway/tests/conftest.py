@@ -27,7 +27,7 @@ from gateway_harness import (
 )
 
 from gateway.main import create_app
-from gateway.realtime.protocol import HandshakeFreed
+from gateway.realtime.protocol import GatewaySockets
 from wishlist_shared.testing.servers import Servers
 from wishlist_shared.testing.stack import Namespace
 
@@ -64,7 +64,7 @@ async def start_gateway(
     async def start(**overrides: Any) -> RunningGateway:
         settings = gateway_settings(services, servers, namespace, **overrides)
         # The sockets' protocol as deployed (see gateway.realtime.protocol).
-        server = LoopbackServer(create_app(settings), lifespan=True, ws=HandshakeFreed)
+        server = LoopbackServer(create_app(settings), lifespan=True, ws=GatewaySockets)
         url = await server.start()
         client = httpx.AsyncClient(base_url=url, timeout=10)
         started.append((server, client))

@@ -29,11 +29,14 @@ from redis.asyncio import Redis
 
 from gateway.main import create_app
 from gateway.realtime.hub import RESUME, UNAUTHORIZED
+from gateway.realtime.protocol import CLIENT_MESSAGE_BYTES
 from gateway.realtime.sockets import UNKNOWN_AFTER
 from wishlist_shared.revocation import RevocationList
 from wishlist_shared.testing.eventually import eventually
 from wishlist_shared.testing.servers import Servers
 from wishlist_shared.testing.stack import Namespace
+
+MESSAGE_TOO_BIG = 1009
 
 
 async def _ticket(gateway: RunningGateway, token: str) -> str:
@@ -100,6 +103,22 @@ async def test_a_bearer_header_on_the_handshake_opens_a_socket(
     async with open_socket(relay.url, signing_key.token(sub=user)) as ws:
         sent = await fake_notifier.notify(user)
         assert await next_notification(ws) == sent
+
+
+async def test_a_client_message_over_the_cap_closes_its_socket_with_1009_and_a_small_one_does_not(
+    relay: RunningGateway, signing_key: SigningKey, fake_notifier: FakeNotifier
+) -> None:
+    user = str(uuid.uuid4())
+    async with (
+        open_socket(relay.url, signing_key.token(sub=user)) as chatty,
+        open_socket(relay.url, signing_key.token(sub=user)) as flooding,
+    ):
+        await chatty.send("x" * CLIENT_MESSAGE_BYTES)
+        await flooding.send("x" * (CLIENT_MESSAGE_BYTES + 1))
+
+        assert await close_code(flooding) == MESSAGE_TOO_BIG
+        sent = await fake_notifier.notify(user)
+        assert await next_notification(chatty) == sent
 
 
 async def test_every_socket_of_the_user_gets_the_notification_and_no_other_user_does(

@@ -28,7 +28,7 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 
 # The gateway's sockets let go of their handshake once open, as deployed (the
 # Procfile, the compose file, the k8s manifest): gateway.realtime.protocol.
-GATEWAY_WS = ("--ws", "gateway.realtime.protocol:HandshakeFreed")
+GATEWAY_WS = ("--ws", "gateway.realtime.protocol:GatewaySockets")
 
 
 class ServiceProcess:
