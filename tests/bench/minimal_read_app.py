@@ -36,7 +36,7 @@ from wishlists.db.scope import begin_for_user
 from wishlists.db.wishlists import sighting_with_items_query
 
 POOL_SIZE = 10
-"""As wishlists' ``db_pool_size`` default."""
+"""As wishlists' ``db_pool_size`` default; ``BENCH_MINIMAL_POOL_SIZE`` sets the one of a run."""
 
 # The item's columns as wishlists' query selects them, and those the answer shows.
 ITEM_KEYS = (
@@ -104,14 +104,17 @@ def _caller(request: Request) -> uuid.UUID | None:
 
 def create_app() -> FastAPI:
     url = os.environ["BENCH_MINIMAL_DATABASE_URL"]
+    size = int(os.environ.get("BENCH_MINIMAL_POOL_SIZE", POOL_SIZE))
     pools: list[asyncpg.Pool] = []
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(
             url,
-            min_size=POOL_SIZE,
-            max_size=POOL_SIZE,
+            # As many connections as wishlists' pool may hold at once: its size
+            # and as many again of overflow (wishlist_shared.db.engine).
+            min_size=size,
+            max_size=2 * size,
             server_settings={"search_path": "wishlists", "application_name": "bench-minimal"},
         )
         pools.append(pool)

@@ -39,12 +39,14 @@ async def service_read(bench: Bench) -> Result:
             {"title": f"gift {n}", "price": "19.99", "currency": "EUR", "notes": "blue"},
         )
     path = f"{API}/wishlists/{wishlist['id']}"
+    pool_size = bench.stack.processes["wishlists"].env.get("WISHLISTS_DB_POOL_SIZE", "10")
     minimal = ServiceProcess(
         "bench-minimal",
         "minimal_read_app:create_app",
         {
             "PYTHONPATH": str(BENCH_DIR),
             "BENCH_MINIMAL_DATABASE_URL": _libpq(bench.stack.database.urls["wishlists"]),
+            "BENCH_MINIMAL_POOL_SIZE": pool_size,
         },
     )
     await minimal.start()
@@ -96,7 +98,8 @@ async def service_read(bench: Bench) -> Result:
         " unverified) that runs the same SQL as the wishlists role with the same row-level"
         " security settings and answers the same JSON (checked), alternating, "
         f"{bench.repeats} runs each. CPU per request is each process's CPU time"
-        " (/proc/<pid>/stat) over a run divided by its requests; PostgreSQL's is not in it.",
+        " (/proc/<pid>/stat) over a run divided by its requests; PostgreSQL's is not in it."
+        f" Both may hold {pool_size} to {2 * int(pool_size)} database connections.",
         [
             Figure("straight to wishlists", served_rps, "req/s", digits=0),
             Figure("minimal app", minimal_rps, "req/s", digits=0),
@@ -124,6 +127,10 @@ async def service_read(bench: Bench) -> Result:
 FINDINGS = """\
 What wishlists does per read beyond the minimal app: its middleware (correlation
 id, drain, load shedding, metrics, tracing when configured), the token check
-(Ed25519 signature and the revocation list in Redis), SQLAlchemy's session and
-result handling, and validating the answer through its pydantic models. Both
-send the same statements to PostgreSQL."""
+(the Ed25519 signature once per token, then from a cache; the revocation list in
+Redis on every request, one round trip the minimal app does not make), its
+connections from SQLAlchemy's pool (which closes a connection opened beyond the
+pool's size once it is returned, where asyncpg's pool keeps it), and building
+the answer through its pydantic models. The statements themselves run on asyncpg
+in both (`wishlists.db.reads`), and both send PostgreSQL the same three
+messages: `BEGIN` with the row-level security settings, the query, `COMMIT`."""
