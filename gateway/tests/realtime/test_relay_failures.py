@@ -101,3 +101,25 @@ async def test_losing_redis_closes_sockets_with_resume_and_resuming_misses_nothi
     replayed, live, expected_live = await eventually(resume, timeout=15)
     assert replayed == during["id"]
     assert live == expected_live
+
+
+async def test_a_redis_that_stops_answering_closes_sockets_with_resume(
+    start_gateway: StartGateway,
+    notifier: tuple[FakeNotifier, str],
+    signing_key: SigningKey,
+    redis_proxy: TcpProxy,
+) -> None:
+    fake, notifier_url = notifier
+    gateway = await start_gateway(
+        notifier_url=notifier_url,
+        redis_url=f"redis://127.0.0.1:{redis_proxy.port}/0",
+        ws_redis_heartbeat_seconds=0.5,
+    )
+    user = str(uuid.uuid4())
+
+    async with open_socket(gateway.url, signing_key.token(sub=user)) as ws:
+        sent = await fake.notify(user)
+        assert await next_notification(ws) == sent
+        # Connected but silent: only the relay's PING can tell.
+        redis_proxy.stall()
+        assert await close_code(ws) == RESUME

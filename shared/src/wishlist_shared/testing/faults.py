@@ -39,6 +39,11 @@ class TcpProxy:
     def restore(self) -> None:
         self._cut = False
 
+    def stall(self) -> None:
+        """Stops forwarding either way, connections left open: a server that stops answering."""
+        for writer in self._open:
+            writer.transport.pause_reading()  # type: ignore[attr-defined]
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._cut:
             writer.transport.abort()
