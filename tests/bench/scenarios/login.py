@@ -214,8 +214,10 @@ async def login(bench: Bench) -> Result:
             " threads in argon2's verify_secret nearly all their busy samples and its event"
             " loop mostly in SQLAlchemy/asyncpg statement execution, the largest item the"
             " `DELETE` of `prune_expired_sessions`, then the user lookup, the refresh-token"
-            " insert and the login throttle's Redis calls. The hash parameters are a"
-            " security choice, not the knob. "
+            " insert and the login throttle's Redis calls. Since then (from the code, not"
+            " measured here) expired sessions are pruned in the background, and since"
+            " 2026-12-08 a successful login makes 5 PostgreSQL round trips (was 9) and 2 Redis ones"
+            " (was 3). The hash parameters are a security choice, not the knob. "
         )
     else:
         findings += " "

@@ -9,6 +9,7 @@ from auth.api.routes import PREFIX
 from auth.api.schemas import ChangePasswordRequest, RegisterRequest, UpdateMeRequest, UserOut
 from auth.api.tokens import end_sessions
 from auth.db import sessions, users
+from auth.db.alone import without_transaction
 from auth.domain.errors import AccountGone, WrongPassword
 from auth.events import publishing
 
@@ -59,6 +60,7 @@ async def change_password(
     not become a way to guess the password without limit.
     """
     async with db.begin():
+        await without_transaction(db)
         credentials = await users.credentials_by_id(db, claims.subject)
     if credentials is None:
         raise AccountGone()

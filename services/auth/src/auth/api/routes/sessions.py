@@ -17,6 +17,7 @@ from auth.api.runtime import Runtime
 from auth.api.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokensOut
 from auth.api.tokens import end_sessions, issue_tokens, revocation_seconds, start_session
 from auth.db import sessions, users
+from auth.db.alone import without_transaction
 from auth.domain.errors import InvalidCredentials
 from auth.domain.sessions import RefreshVerdict, hash_refresh_token, judge_refresh
 from auth.domain.users import canonical_email
@@ -43,6 +44,7 @@ async def login(
     # Read, then hash outside any transaction: no connection is held while the
     # CPU works.
     async with db.begin():
+        await without_transaction(db)
         credentials = await users.credentials_by_email(db, email)
     verdict = await runtime.passwords.check(
         body.password, credentials.password_hash if credentials else None
