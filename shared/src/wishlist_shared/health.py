@@ -79,6 +79,21 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._in_progress = IN_PROGRESS.labels(service)
+        # The labelled series of each (method, route, status) met so far: looked
+        # up once, not on every request (the routes are few, and so the keys).
+        self._series: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
+
+    def _of(self, method: str, route: str, status: int) -> tuple[Histogram, Counter]:
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                LATENCY.labels(self.service, method, route, f"{status // 100}xx"),
+                REQUESTS.labels(self.service, method, route, str(status)),
+            )
+            self._series[key] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -86,26 +101,25 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
-        in_progress = IN_PROGRESS.labels(self.service)
         counted = scope["path"] != "/metrics"
         if counted:
-            in_progress.inc()
+            self._in_progress.inc()
 
         async def timed_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                LATENCY.labels(
-                    self.service, scope["method"], _route(scope), f"{status // 100}xx"
-                ).observe(time.perf_counter() - start)
+                latency, _ = self._of(scope["method"], _route(scope), status)
+                latency.observe(time.perf_counter() - start)
             await send(message)
 
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            REQUESTS.labels(self.service, scope["method"], _route(scope), str(status)).inc()
+            _, requests = self._of(scope["method"], _route(scope), status)
+            requests.inc()
             if counted:
-                in_progress.dec()
+                self._in_progress.dec()
 
 
 def _route(scope: Scope) -> str:
