@@ -125,8 +125,10 @@ fmt: $(STAMP)
 # (build.txt). The project's distributions are never pinned: they come from
 # this repository, never from an index.
 IMAGES := auth wishlists notifier gateway
+# The local distributions' metadata is read afresh: uv's cache would otherwise
+# keep a pyproject.toml's dependencies from before an edit.
 COMPILE = $(BIN)/uv pip compile --python-version 3.11 --generate-hashes --no-header \
-	--annotation-style line $(foreach d,shared auth wishlists notifier gateway,--no-emit-package wishlist-$(d))
+	--annotation-style line $(foreach d,shared auth wishlists notifier gateway,--no-emit-package wishlist-$(d) --refresh-package wishlist-$(d))
 
 lock:
 	$(COMPILE) requirements/dev.in -o requirements/dev.txt
