@@ -122,6 +122,11 @@ class MetricsMiddleware:
                 self._in_progress.dec()
 
 
+ROUTE_TEMPLATE = "wishlist.route_template"
+"""Scope key by which an endpoint that is not a FastAPI route names its route's
+template for the metrics (Starlette's plain routes leave no "route" in the scope)."""
+
+
 def _route(scope: Scope) -> str:
     """The matched route's template with the prefix it was included under.
 
@@ -129,6 +134,9 @@ def _route(scope: Scope) -> str:
     path ("/me/{id}"), not the prefix ("/api/v1/auth"). The prefix is the
     literal part of the request path before the route's pattern matches.
     """
+    named = scope.get(ROUTE_TEMPLATE)
+    if isinstance(named, str):
+        return named
     route = scope.get("route")
     template = getattr(route, "path", None)
     pattern = getattr(route, "path_regex", None)

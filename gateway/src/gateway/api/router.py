@@ -19,17 +19,20 @@ from fastapi.responses import JSONResponse
 from gateway.api import access, docs, export, forwarded, proxy, routing
 from gateway.api.deps import Gateway, GatewayDep
 from gateway.realtime import sockets
+from wishlist_shared.health import ROUTE_TEMPLATE
 from wishlist_shared.problems import Problem, ProblemType
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 NOT_FOUND = ProblemType(404, "not-found", "Not Found")
 
 
-def _proxy_endpoint(service: str) -> Callable[[Request], Awaitable[Response]]:
+def _proxy_endpoint(service: str, template: str) -> Callable[[Request], Awaitable[Response]]:
     # A plain Starlette endpoint: FastAPI's dependency solving and response
     # handling cost tens of microseconds a request, and a forwarded request
     # needs neither.
     async def forward_to_service(request: Request) -> Response:
+        # Starlette's plain routes leave no "route" in the scope for the metrics.
+        request.scope[ROUTE_TEMPLATE] = template
         gateway: Gateway = request.app.state.gateway
         path: str = request.scope["path"]
         if routing.has_dot_segment(path):
@@ -72,10 +75,12 @@ def router() -> APIRouter:
     # Before the proxy's routes: the gateway answers the gathered paths itself.
     r.include_router(export.router())
     for prefix, service in routing.PREFIXES:
-        endpoint = _proxy_endpoint(service)
         for path in (prefix, prefix + "/{rest:path}"):
             r.add_route(
-                path, endpoint, methods=list(routing.PROXIED_METHODS), include_in_schema=False
+                path,
+                _proxy_endpoint(service, path),
+                methods=list(routing.PROXIED_METHODS),
+                include_in_schema=False,
             )
 
     @r.get(
