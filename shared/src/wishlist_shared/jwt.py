@@ -35,6 +35,15 @@ ALGORITHM = "EdDSA"
 LEEWAY_SECONDS = 5
 
 
+class SigningKeysUnreachable(ConnectionError):  # noqa: N818 - reads as the condition
+    """A token names a key not known yet, and auth's JWKS cannot be fetched to learn it.
+
+    Not the token's fault: answered 503 with ``Retry-After`` (a ConnectionError, so
+    :mod:`wishlist_shared.outages` counts it as a dependency outage), never 401,
+    which would tell a client with a good token to sign in again.
+    """
+
+
 class InvalidToken(Exception):  # noqa: N818 - reads as the condition it reports
     """The token is not one this platform issued and still honours."""
 
@@ -62,7 +71,9 @@ class JWKSClient:
     """Fetches a JWKS over HTTP and keeps it; an unknown ``kid`` triggers a refetch.
 
     Refetches are spaced by ``min_refetch_interval`` so a flood of tokens with
-    made-up key ids cannot turn into a flood of requests to auth.
+    made-up key ids cannot turn into a flood of requests to auth. While auth
+    cannot be reached, a key not known yet is :class:`SigningKeysUnreachable`,
+    and the next request may try again after ``retry_interval``.
     """
 
     def __init__(
@@ -72,13 +83,16 @@ class JWKSClient:
         *,
         max_age: float = 300.0,
         min_refetch_interval: float = 5.0,
+        retry_interval: float = 0.5,
     ) -> None:
         self.url = url
         self.http = http
         self.max_age = max_age
         self.min_refetch_interval = min_refetch_interval
+        self.retry_interval = retry_interval
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = float("-inf")
+        self._unreachable = False
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str) -> PyJWK | None:
@@ -88,9 +102,13 @@ class JWKSClient:
             return self._keys[kid]
         async with self._lock:
             since = time.monotonic() - self._fetched_at
-            if since >= self.min_refetch_interval or (stale and since > self.max_age):
+            spacing = self.retry_interval if self._unreachable else self.min_refetch_interval
+            if since >= spacing or (stale and since > self.max_age):
                 await self._refresh()
-        return self._keys.get(kid)
+        key = self._keys.get(kid)
+        if key is None and self._unreachable:
+            raise SigningKeysUnreachable(f"cannot fetch {self.url} to learn key {kid!r}")
+        return key
 
     async def _refresh(self) -> None:
         try:
@@ -101,9 +119,11 @@ class JWKSClient:
             # Keep the keys we had: a short auth outage must not log everyone out.
             log.warning("could not refresh JWKS from %s: %r", self.url, exc)
             self._fetched_at = time.monotonic()
+            self._unreachable = True
             return
         self._keys = {k.key_id: k for k in jwks.keys if k.key_id}
         self._fetched_at = time.monotonic()
+        self._unreachable = False
 
     async def ready(self) -> None:
         """Raises unless the JWKS can be fetched; for readiness checks."""

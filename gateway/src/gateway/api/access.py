@@ -39,7 +39,7 @@ from gateway.api.checkpoint import Checkpoint
 from gateway.api.metrics import DEGRADED, REJECTIONS
 from gateway.api.routing import PublicRoute
 from gateway.settings import Settings
-from wishlist_shared.jwt import AccessClaims, InvalidToken, TokenVerifier
+from wishlist_shared.jwt import AccessClaims, InvalidToken, SigningKeysUnreachable, TokenVerifier
 from wishlist_shared.outages import RETRY_AFTER_SECONDS
 from wishlist_shared.problems import Problem, ProblemType
 from wishlist_shared.ratelimit import FixedWindow
@@ -139,7 +139,7 @@ def _degraded(check: str, exc: RedisError) -> None:
 
 
 def unavailable() -> Problem:
-    """503: what access depends on in Redis cannot be reached."""
+    """503: what access depends on (Redis, auth's signing keys) cannot be reached."""
     REJECTIONS.labels("authentication_unavailable").inc()
     return Problem(
         AUTH_UNAVAILABLE,
@@ -186,6 +186,10 @@ async def admit(
         raise unauthorized()
     try:
         claims = await verifier.verify(token)
+    except SigningKeysUnreachable as exc:
+        # A key minted while auth was out of reach: the token may well be good.
+        log.warning("signing keys unavailable: %r", exc)
+        raise unavailable() from exc
     except InvalidToken as exc:
         # Debug only: under attack every request would log a line.
         log.debug("token refused: %s", exc)

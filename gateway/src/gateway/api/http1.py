@@ -213,7 +213,8 @@ class Pool:
                 await connection.writer.drain()
         except TimeoutError:
             raise Timeout(f"the request was not taken within {self.limits.write} s") from None
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
+            # uvloop raises RuntimeError for a write to a transport already closed.
             raise Broken(f"the connection broke while sending: {exc!r}") from exc
 
     async def _read(self, reader: asyncio.StreamReader, what: str, size: int = 0) -> bytes:

@@ -57,7 +57,7 @@ from gateway.api.metrics import (
 from gateway.realtime.hub import RESUME, UNAUTHORIZED, RelayUnavailable, TooManySockets
 from gateway.realtime.tickets import TICKET_SECONDS, Grant
 from wishlist_shared import correlation
-from wishlist_shared.jwt import AccessClaims, InvalidToken
+from wishlist_shared.jwt import AccessClaims, InvalidToken, SigningKeysUnreachable
 from wishlist_shared.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -295,8 +295,8 @@ async def _open(websocket: WebSocket, gateway: Gateway) -> tuple[int, str]:
     except Problem as exc:
         # Over the rate limit: the same budget as any request.
         return TOO_MANY, str(exc)[:100]
-    except RedisError as exc:
-        log.warning("socket refused, Redis failed: %r", exc)
+    except (RedisError, SigningKeysUnreachable) as exc:
+        log.warning("socket refused, Redis or auth's signing keys unreachable: %r", exc)
         return TRY_AGAIN_LATER, "try again later"
     if admitted is None:
         return UNAUTHORIZED, "unauthorized"
