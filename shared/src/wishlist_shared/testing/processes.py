@@ -31,6 +31,20 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 GATEWAY_WS = ("--ws", "gateway.realtime.protocol:GatewaySockets")
 
 
+def _gateway_ws(env: Mapping[str, str]) -> tuple[str, ...]:
+    """``GATEWAY_WS``, unless the gateway to start predates its protocol.
+
+    The bench runs an older checkout's platform with that checkout's sources
+    first on PYTHONPATH; its gateway has no ``gateway.realtime.protocol`` and
+    runs on uvicorn's own, as that checkout was deployed.
+    """
+    for entry in env.get("PYTHONPATH", "").split(os.pathsep):
+        gateway = Path(entry) / "gateway"
+        if entry and gateway.is_dir():
+            return GATEWAY_WS if (gateway / "realtime" / "protocol.py").exists() else ()
+    return GATEWAY_WS
+
+
 class ServiceProcess:
     """One uvicorn process serving ``factory`` (``"auth.main:create_app"``).
 
@@ -64,6 +78,7 @@ class ServiceProcess:
         return self._log.read_text(errors="replace")
 
     async def start(self, timeout: float = 30.0) -> None:
+        env = {**os.environ, **self.env}
         with self._log.open("ab") as log:
             self._proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; we poll below
                 [
@@ -84,9 +99,9 @@ class ServiceProcess:
                     # As deployed (the Dockerfile, the Procfile): see the Dockerfile.
                     "--ws-per-message-deflate",
                     "false",
-                    *(GATEWAY_WS if self.factory.startswith("gateway.") else ()),
+                    *(_gateway_ws(env) if self.factory.startswith("gateway.") else ()),
                 ],
-                env={**os.environ, **self.env},
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
