@@ -599,8 +599,9 @@ export interface paths {
          *     CSV columns (case-insensitive, header row required): ``title`` (required),
          *     ``url``, ``price``, ``currency``, ``image_url``, ``quantity``, ``priority``,
          *     ``notes``. Empty cells take the defaults. All or nothing: 422 naming the list
-         *     index or CSV row and the field, 409 past the limits on lists and items, 413
-         *     past 1 MiB, 415 for anything but JSON or CSV.
+         *     index or CSV row and the field (or JSON nested deeper than 16 levels), 409 past
+         *     the limits on lists and items (2,000 items an import), 413 past 1 MiB, 415 for
+         *     anything but JSON or CSV.
          */
         post: operations["import_wishlists_api_v1_wishlists_import_post"];
         delete?: never;
