@@ -254,6 +254,21 @@ async def _json(
     await send({"type": "http.response.body", "body": payload})
 
 
+StreamHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def raw_server(handler: StreamHandler) -> AsyncIterator[str]:
+    """A loopback TCP server that hands each connection to ``handler``; its URL."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
 @contextlib.asynccontextmanager
 async def hang_up_server() -> AsyncIterator[str]:
     """A server that reads a request and closes the connection without answering."""
@@ -263,13 +278,8 @@ async def hang_up_server() -> AsyncIterator[str]:
         writer.close()
         await writer.wait_closed()
 
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with raw_server(hang_up) as url:
+        yield url
 
 
 def _b64(data: bytes) -> str:

@@ -4,25 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 
-from gateway_harness import SigningKey, StartGateway, bearer
+from gateway_harness import SigningKey, StartGateway, bearer, raw_server
 
 from gateway.api import http1
 from wishlist_shared.testing.eventually import eventually
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-@contextlib.asynccontextmanager
-async def raw_server(handler: Handler) -> AsyncIterator[str]:
-    server = await asyncio.start_server(handler, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def test_a_small_answer_that_breaks_off_is_a_503_to_retry_not_a_short_body(
